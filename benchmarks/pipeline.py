@@ -1,0 +1,107 @@
+"""Benchmark: the whole pipeline on the sample lecture, one JSON object on stdout.
+
+Per stage: wall seconds (from the run's own STEP_START / STEP_SUCCESS events) and the
+real-time factor (stage seconds / video seconds); the process's peak memory; and, on
+the same audio and model in the same run, faster-whisper's plain sequential
+`WhisperModel.transcribe` as the baseline for our transcript stage.
+
+    python benchmarks/pipeline.py [--video PATH] [--skip-baseline]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def stage_seconds(instance, run_id: str) -> dict[str, float]:
+    """Wall seconds per step of a finished run, from its event log."""
+    from dagster import DagsterEventType, EventRecordsFilter
+
+    def times(kind: DagsterEventType) -> dict[str, float]:
+        records = instance.get_event_records(EventRecordsFilter(event_type=kind, run_ids=[run_id]))
+        return {r.event_log_entry.step_key: r.event_log_entry.timestamp for r in records}
+
+    started, finished = times(DagsterEventType.STEP_START), times(DagsterEventType.STEP_SUCCESS)
+    return {step: round(finished[step] - started[step], 3) for step in finished if step in started}
+
+
+def run_pipeline(video: Path, project: Path) -> dict:
+    """Materialize every stage for `video` in a fresh project; returns timings."""
+    os.environ["VID2LEARN_HOME"] = str(project)
+    os.environ["DAGSTER_HOME"] = str(project / ".dagster_home")
+    from dagster import DagsterInstance
+
+    from vid2learn_dagster.cli import add_videos
+    from vid2learn_dagster.definitions import build_definitions
+    from vid2learn_dagster.project import ensure_dagster_home
+
+    ensure_dagster_home()
+    with DagsterInstance.get() as instance:
+        (key,) = add_videos(instance, [str(video)], source="benchmark")
+        job = build_definitions().resolve_job_def("process_video")
+        began = time.perf_counter()
+        result = job.execute_in_process(instance=instance, partition_key=key)
+        total = time.perf_counter() - began
+        return {
+            "key": key,
+            "total_s": round(total, 3),
+            "stages": stage_seconds(instance, result.run_id),
+        }
+
+
+def main() -> None:
+    from vid2learn_dagster.media import probe_media
+    from vid2learn_dagster.sample import sample_video
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--video", type=Path, default=sample_video())
+    parser.add_argument("--skip-baseline", action="store_true")
+    args = parser.parse_args()
+
+    duration = probe_media(args.video).duration
+    with tempfile.TemporaryDirectory(prefix="vid2learn-bench-") as tmp:
+        run = run_pipeline(args.video, Path(tmp))
+        report = {
+            "video": str(args.video),
+            "video_seconds": round(duration, 3),
+            "cpu_count": os.cpu_count(),
+            "total_seconds": run["total_s"],
+            "stages": {
+                step: {"seconds": s, "rtf": round(s / duration, 4)}
+                for step, s in run["stages"].items()
+            },
+        }
+        if not args.skip_baseline:
+            from benchmarks.whisper_baseline import sequential_baseline
+            from resources.whisper import WhisperResource
+
+            whisper = WhisperResource()
+            audio = Path(tmp) / "data" / "warehouse" / "media" / run["key"] / "audio.wav"
+            baseline = sequential_baseline(audio, whisper.resolved_model(), whisper.cpu_threads)
+            ours = report["stages"]["transcript"]["seconds"]
+            report["transcript_baseline"] = {
+                "method": "faster_whisper.WhisperModel.transcribe (sequential, beam 5, no VAD)",
+                "seconds": round(baseline["seconds"], 3),
+                "rtf": round(baseline["seconds"] / duration, 4),
+                "ours_over_baseline": round(ours / baseline["seconds"], 3),
+            }
+    peak_kib = max(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    )
+    report["peak_memory_mib"] = round(peak_kib / 1024, 1)
+    json.dump(report, sys.stdout, indent=2)
+    print()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,214 @@
+"""`vid2learn`: run the pipeline, query the catalog, start the UI.
+
+The CLI uses the same Dagster instance (`.dagster_home/`) and the same Definitions as
+the UI, so every run it makes shows up there with its logs and metadata.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+from vid2learn_dagster.project import ensure_dagster_home, project_paths
+
+
+def _instance():
+    ensure_dagster_home()
+    from dagster import DagsterInstance
+
+    from vid2learn_dagster.pools import apply_pool_limits
+
+    instance = DagsterInstance.get()
+    apply_pool_limits(instance)
+    return instance
+
+
+def _as_url(arg: str) -> str:
+    """A local path becomes an absolute file:// URL; anything else is taken as a URL."""
+    path = Path(arg).expanduser()
+    if "://" not in arg and path.exists():
+        return path.resolve().as_uri()
+    return arg
+
+
+def add_videos(instance, targets: list[str], source: str) -> list[str]:
+    """Register URLs/paths as video partitions; returns their keys (bad ones exit 2)."""
+    from vid2learn_dagster.partitions import videos_partitions
+    from vid2learn_dagster.registry import VideoRegistry
+    from vid2learn_dagster.urls import parse_url_list, video_key
+
+    parsed = parse_url_list("\n".join(_as_url(t) for t in targets))
+    for bad in parsed.rejected:
+        print(f"vid2learn: rejected {bad.text!r}: {bad.reason}", file=sys.stderr)
+    if parsed.rejected:
+        raise SystemExit(2)
+    registry = VideoRegistry(project_paths().warehouse)
+    keys = []
+    for line in parsed.accepted:
+        key = video_key(line.url)
+        registry.register(key, line.url, source=source)
+        keys.append(key)
+    known = set(instance.get_dynamic_partitions(videos_partitions.name))
+    new = [k for k in keys if k not in known]
+    if new:
+        instance.add_dynamic_partitions(videos_partitions.name, new)
+    return keys
+
+
+def run_videos(instance, keys: list[str]) -> dict[str, bool]:
+    """Materialize every stage for each video in-process; returns success per key."""
+    from vid2learn_dagster.definitions import build_definitions
+    from vid2learn_dagster.jobs import process_video_job
+    from vid2learn_dagster.progress import run_with_progress
+
+    # Built now, not at import, so the project paths of this invocation are used.
+    job = build_definitions().resolve_job_def(process_video_job.name)
+    steps = len(job.nodes_in_topological_order)
+    outcome = {}
+    for key in keys:
+        run_id = str(uuid.uuid4())
+        result = run_with_progress(
+            instance,
+            run_id,
+            steps,
+            key,
+            lambda key=key, run_id=run_id: job.execute_in_process(
+                instance=instance,
+                partition_key=key,
+                run_id=run_id,
+                raise_on_error=False,
+                tags={"vid2learn/launched_by": "cli"},
+            ),
+        )
+        outcome[key] = result.success
+        if not result.success:
+            for event in result.all_events:
+                if event.is_failure and event.step_key:
+                    print(
+                        f"vid2learn: {key}: {event.step_key} failed: {event.message}",
+                        file=sys.stderr,
+                    )
+    return outcome
+
+
+def _refresh_catalog() -> None:
+    from vid2learn_dagster.catalog import refresh_catalog
+
+    paths = project_paths()
+    paths.catalog.parent.mkdir(parents=True, exist_ok=True)
+    refresh_catalog(paths.catalog, paths.warehouse)
+
+
+def _notebook_paths(keys: list[str]) -> dict[str, str]:
+    from vid2learn_dagster.catalog import query
+
+    if not keys:
+        return {}
+    rows = query(
+        project_paths().catalog,
+        "SELECT video_id, notebook_path FROM notebooks WHERE video_id IN ("
+        + ", ".join(f"'{k}'" for k in keys)
+        + ")",
+    )
+    return dict(zip(rows["video_id"], rows["notebook_path"], strict=True))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    instance = _instance()
+    keys = add_videos(instance, args.targets, source="cli")
+    outcome = run_videos(instance, keys)
+    _refresh_catalog()
+    notebooks = _notebook_paths([k for k, ok in outcome.items() if ok])
+    for key, ok in outcome.items():
+        print(f"{key}\t{notebooks.get(key, '')}" if ok else f"{key}\tFAILED")
+    return 0 if all(outcome.values()) else 1
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from vid2learn_dagster.catalog import format_result, query
+
+    _refresh_catalog()
+    print(format_result(query(project_paths().catalog, args.sql), args.format))
+    return 0
+
+
+DEMO_QUERY = (
+    "SELECT v.title, round(v.duration, 1) AS seconds, count(DISTINCT s.segment_id) AS segments, "
+    "count(DISTINCT k.scene) AS scenes FROM videos v "
+    "LEFT JOIN transcript_segments s USING (video_id) LEFT JOIN keyframes k USING (video_id) "
+    "GROUP BY ALL"
+)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from vid2learn_dagster.sample import sample_video
+
+    print(f"vid2learn demo: processing the bundled sample lecture {sample_video()}")
+    status = cmd_run(argparse.Namespace(targets=[str(sample_video())]))
+    if status == 0:
+        print("\n" + DEMO_QUERY + "\n")
+        cmd_query(argparse.Namespace(sql=DEMO_QUERY, format="table"))
+    return status
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    """Start the webserver and the daemon (sensors, schedules, run queue) together."""
+    ensure_dagster_home()
+    _instance()
+    root = project_paths().root
+    target = (
+        ["-w", str(root / "workspace.yaml")]
+        if (root / "workspace.yaml").is_file()
+        else ["-m", "vid2learn_dagster.definitions"]
+    )
+    cmd = ["dagster", "dev", *target, "-h", args.host, "-p", str(args.port)]
+    print(" ".join(cmd))
+    return subprocess.call(cmd, cwd=root, env=os.environ.copy())
+
+
+def cmd_pools(args: argparse.Namespace) -> int:
+    from vid2learn_dagster.pools import POOL_LIMITS
+
+    _instance()  # applies the limits
+    for pool, limit in sorted(POOL_LIMITS.items()):
+        print(f"{pool}\t{limit}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vid2learn", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="add videos and materialize every stage for them")
+    run.add_argument("targets", nargs="+", metavar="URL_OR_PATH")
+    run.set_defaults(func=cmd_run)
+
+    query = sub.add_parser("query", help="run SQL against the DuckDB catalog")
+    query.add_argument("sql")
+    query.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    query.set_defaults(func=cmd_query)
+
+    demo = sub.add_parser("demo", help="run the pipeline on the bundled sample lecture")
+    demo.set_defaults(func=cmd_demo)
+
+    ui = sub.add_parser("ui", help="start the Dagster webserver and daemon for this project")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(func=cmd_ui)
+
+    pools = sub.add_parser("pools", help="apply and show the concurrency pool limits")
+    pools.set_defaults(func=cmd_pools)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""A progress bar for an in-process Dagster run, fed from the instance's event log.
+
+`execute_in_process` blocks, so a background thread polls the run's step events and
+advances a tqdm bar by finished stages (the same events the UI shows).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+from tqdm import tqdm
+
+T = TypeVar("T")
+
+_DONE = ("STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED")
+
+
+def run_with_progress(
+    instance, run_id: str, steps: int, label: str, execute: Callable[[], T], poll_s: float = 0.5
+) -> T:
+    """Call `execute()` (which runs `run_id`) while a bar counts its finished steps."""
+    from dagster import DagsterEventType, EventRecordsFilter
+
+    stop = threading.Event()
+    bar = tqdm(total=steps, desc=label, unit="stage", leave=True)
+
+    def poll() -> None:
+        while not stop.wait(poll_s):
+            done, current = 0, ""
+            for kind in _DONE:
+                records = instance.get_event_records(
+                    EventRecordsFilter(event_type=DagsterEventType(kind), run_ids=[run_id])
+                )
+                done += len(records)
+            started = instance.get_event_records(
+                EventRecordsFilter(event_type=DagsterEventType.STEP_START, run_ids=[run_id]),
+                ascending=False,
+                limit=1,
+            )
+            if started:
+                current = started[0].event_log_entry.step_key or ""
+            bar.set_postfix_str(current)
+            bar.update(done - bar.n)
+
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    try:
+        return execute()
+    finally:
+        stop.set()
+        thread.join()
+        bar.close()

@@ -1,0 +1,68 @@
+"""Which URL each video partition came from, and which URL-list lines were rejected.
+
+A dynamic partition is only a key; the URL behind it must outlive the run that added
+it (a re-run from the UI has no sensor tags). Both records are tables in the same
+warehouse as the stage outputs (`video_urls/<video_id>.parquet`,
+`rejected_urls/<line_id>.parquet`), so DuckDB views show them to analysts too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+import pandas as pd
+import pyarrow.parquet as pq
+from upath import UPath
+
+from vid2learn_dagster.files import temporary_sibling
+from vid2learn_dagster.tables import to_arrow
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class VideoRegistry:
+    """Read and write the `video_urls` and `rejected_urls` tables under a warehouse path."""
+
+    def __init__(self, warehouse: str) -> None:
+        self.base = UPath(warehouse)
+
+    def _write(self, table: str, name: str, df: pd.DataFrame) -> None:
+        path = self.base / table / f"{name}.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.protocol in ("", "file", "local"):
+            tmp = temporary_sibling(path)
+            pq.write_table(to_arrow(df, table), str(tmp))
+            tmp.rename(path)
+        else:
+            with path.open("wb") as f:
+                pq.write_table(to_arrow(df, table), f)
+
+    def register(self, video_id: str, url: str, source: str) -> None:
+        """Record the URL of a video partition (idempotent: the first URL wins)."""
+        if self.url_for(video_id) is not None:
+            return
+        row = {"video_id": video_id, "url": url, "source": source, "added_at": _now()}
+        self._write("video_urls", video_id, pd.DataFrame([row]))
+
+    def url_for(self, video_id: str) -> str | None:
+        path = self.base / "video_urls" / f"{video_id}.parquet"
+        if not path.exists():
+            return None
+        with path.open("rb") as f:
+            return str(pq.read_table(f).column("url")[0])
+
+    def reject(self, source: str, line_no: int, text: str, reason: str) -> None:
+        """Record a rejected URL-list line with its reason (one file per distinct line)."""
+        line_id = hashlib.sha1(f"{source}\n{text}".encode()).hexdigest()[:16]
+        row = {
+            "line_id": line_id,
+            "source": source,
+            "line_no": line_no,
+            "text": text,
+            "reason": reason,
+            "seen_at": _now(),
+        }
+        self._write("rejected_urls", line_id, pd.DataFrame([row]))

@@ -1,0 +1,195 @@
+"""The shape of every table the pipeline writes, in one place.
+
+Each stage returns a pandas DataFrame; `conform` orders and types its columns by the
+schema here so Parquet files of different videos union cleanly in DuckDB, and an
+empty stage result is still a typed, valid table (a video with no speech or no cuts).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow as pa
+
+STRING = pa.string()
+FLOAT = pa.float64()
+INT = pa.int64()
+BOOL = pa.bool_()
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "source_video": pa.schema(
+        [
+            ("video_id", STRING),
+            ("url", STRING),
+            ("webpage_url", STRING),
+            ("extractor", STRING),
+            ("title", STRING),
+            ("duration", FLOAT),
+            ("uploader", STRING),
+            ("upload_date", STRING),
+            ("license", STRING),
+            ("width", INT),
+            ("height", INT),
+            ("fps", FLOAT),
+            ("video_path", STRING),
+            ("sha256", STRING),
+        ]
+    ),
+    "audio": pa.schema(
+        [
+            ("video_id", STRING),
+            ("audio_path", STRING),
+            ("sample_rate", INT),
+            ("duration", FLOAT),
+            ("had_audio_stream", BOOL),
+        ]
+    ),
+    "transcript_segments": pa.schema(
+        [
+            ("video_id", STRING),
+            ("segment_id", INT),
+            ("start", FLOAT),
+            ("end", FLOAT),
+            ("text", STRING),
+            ("avg_logprob", FLOAT),
+        ]
+    ),
+    "transcript_words": pa.schema(
+        [
+            ("video_id", STRING),
+            ("segment_id", INT),
+            ("start", FLOAT),
+            ("end", FLOAT),
+            ("word", STRING),
+            ("probability", FLOAT),
+        ]
+    ),
+    "keyframes": pa.schema(
+        [
+            ("video_id", STRING),
+            ("scene", INT),
+            ("start", FLOAT),
+            ("end", FLOAT),
+            ("time", FLOAT),
+            ("image_path", STRING),
+        ]
+    ),
+    "chunks": pa.schema(
+        [
+            ("video_id", STRING),
+            ("chunk_id", INT),
+            ("scene", INT),
+            ("start", FLOAT),
+            ("end", FLOAT),
+            ("text", STRING),
+            ("segment_ids", pa.list_(INT)),
+            ("image_path", STRING),
+        ]
+    ),
+    "notebook": pa.schema(
+        [
+            ("video_id", STRING),
+            ("title", STRING),
+            ("notebook_path", STRING),
+            ("sections", INT),
+            ("cells", INT),
+        ]
+    ),
+    "visual_descriptions": pa.schema(
+        [
+            ("video_id", STRING),
+            ("scene", INT),
+            ("time", FLOAT),
+            ("image_path", STRING),
+            ("description", STRING),
+            ("on_screen_text", STRING),
+            ("has_code", BOOL),
+            ("code", STRING),
+            ("backend", STRING),
+        ]
+    ),
+    "rewritten_chunks": pa.schema(
+        [
+            ("video_id", STRING),
+            ("chunk_id", INT),
+            ("start", FLOAT),
+            ("end", FLOAT),
+            ("text", STRING),
+            ("model", STRING),
+        ]
+    ),
+    "blended_chunks": pa.schema(
+        [
+            ("video_id", STRING),
+            ("chunk_id", INT),
+            ("start", FLOAT),
+            ("end", FLOAT),
+            ("text", STRING),
+            ("model", STRING),
+        ]
+    ),
+    "topic_segments": pa.schema(
+        [
+            ("video_id", STRING),
+            ("topic_id", INT),
+            ("start", FLOAT),
+            ("end", FLOAT),
+            ("text", STRING),
+            ("chunk_ids", pa.list_(INT)),
+        ]
+    ),
+    "speaker_turns": pa.schema(
+        [
+            ("video_id", STRING),
+            ("start", FLOAT),
+            ("end", FLOAT),
+            ("speaker", STRING),
+        ]
+    ),
+    "video_urls": pa.schema(
+        [
+            ("video_id", STRING),
+            ("url", STRING),
+            ("source", STRING),
+            ("added_at", STRING),
+        ]
+    ),
+    "rejected_urls": pa.schema(
+        [
+            ("line_id", STRING),
+            ("source", STRING),
+            ("line_no", INT),
+            ("text", STRING),
+            ("reason", STRING),
+            ("seen_at", STRING),
+        ]
+    ),
+}
+
+
+def empty_table(name: str) -> pd.DataFrame:
+    """A typed table with no rows."""
+    return SCHEMAS[name].empty_table().to_pandas()
+
+
+def conform(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Return `df` with exactly the schema's columns, in order, with its types.
+
+    A missing column is an error (a stage forgot something); extra columns are too,
+    so a table's shape only changes here.
+    """
+    schema = SCHEMAS[name]
+    missing = [f for f in schema.names if f not in df.columns]
+    extra = [c for c in df.columns if c not in schema.names]
+    if missing or extra:
+        raise ValueError(f"table {name!r}: missing columns {missing}, unexpected columns {extra}")
+    table = pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False)
+    return table.to_pandas()
+
+
+def to_arrow(df: pd.DataFrame, name: str | None = None) -> pa.Table:
+    """Arrow table for writing; typed by the schema when the table is a known one."""
+    if name in SCHEMAS:
+        return pa.Table.from_pandas(
+            df[SCHEMAS[name].names], schema=SCHEMAS[name], preserve_index=False
+        )
+    return pa.Table.from_pandas(df, preserve_index=False)
