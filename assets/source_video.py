@@ -21,9 +21,11 @@ class SourceVideoConfig(dg.Config):
     sleep_interval: float = 0.0
 
 
-def _video_row(video: DownloadedVideo, stored_path: str) -> dict:
+def _video_row(video_id: str, video: DownloadedVideo, stored_path: str) -> dict:
+    # The partition key is the join key of every table; yt-dlp's own id (the file stem
+    # for direct media) goes to the metadata as `reported_id`.
     return {
-        "video_id": video.video_id,
+        "video_id": video_id,
         "url": video.url,
         "webpage_url": video.webpage_url,
         "extractor": video.extractor,
@@ -86,7 +88,8 @@ def source_video(
             ) from err
         raise
     table = conform(
-        pd.DataFrame([_video_row(video, media.publish(video.path, video_id))]), "source_video"
+        pd.DataFrame([_video_row(video_id, video, media.publish(video.path, video_id))]),
+        "source_video",
     )
     return dg.MaterializeResult(
         value=table,

@@ -55,6 +55,7 @@ def test_every_stage_is_materialized_for_the_partition(lecture_run):
 def test_source_video_records_download_metadata(lecture_run):
     project, key, url = lecture_run
     video = project.table("source_video", key).iloc[0]
+    assert video["video_id"] == key, "every table joins on the partition key"
     assert video["url"] == url
     assert video["height"] <= 720
     assert video["duration"] == pytest.approx(ground_truth()["duration"], abs=0.2)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -59,7 +58,7 @@ def add_videos(instance, targets: list[str], source: str) -> list[str]:
     return keys
 
 
-def run_videos(instance, keys: list[str]) -> dict[str, bool]:
+def run_videos(instance, keys: list[str], log_level: str = "WARNING") -> dict[str, bool]:
     """Materialize every stage for each video in-process; returns success per key."""
     from vid2learn_dagster.definitions import build_definitions
     from vid2learn_dagster.jobs import process_video_job
@@ -77,6 +76,8 @@ def run_videos(instance, keys: list[str]) -> dict[str, bool]:
             steps,
             key,
             lambda key=key, run_id=run_id: job.execute_in_process(
+                # The bar shows progress; the full log is in the UI (or --log-level INFO).
+                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
                 instance=instance,
                 partition_key=key,
                 run_id=run_id,
@@ -120,7 +121,7 @@ def _notebook_paths(keys: list[str]) -> dict[str, str]:
 def cmd_run(args: argparse.Namespace) -> int:
     instance = _instance()
     keys = add_videos(instance, args.targets, source="cli")
-    outcome = run_videos(instance, keys)
+    outcome = run_videos(instance, keys, args.log_level)
     _refresh_catalog()
     notebooks = _notebook_paths([k for k, ok in outcome.items() if ok])
     for key, ok in outcome.items():
@@ -148,7 +149,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from vid2learn_dagster.sample import sample_video
 
     print(f"vid2learn demo: processing the bundled sample lecture {sample_video()}")
-    status = cmd_run(argparse.Namespace(targets=[str(sample_video())]))
+    status = cmd_run(argparse.Namespace(targets=[str(sample_video())], log_level=args.log_level))
     if status == 0:
         print("\n" + DEMO_QUERY + "\n")
         cmd_query(argparse.Namespace(sql=DEMO_QUERY, format="table"))
@@ -166,8 +167,12 @@ def cmd_ui(args: argparse.Namespace) -> int:
         else ["-m", "vid2learn_dagster.definitions"]
     )
     cmd = ["dagster", "dev", *target, "-h", args.host, "-p", str(args.port)]
-    print(" ".join(cmd))
-    return subprocess.call(cmd, cwd=root, env=os.environ.copy())
+    print(" ".join(cmd), flush=True)
+    # Become `dagster dev` (not its parent): Ctrl-C and SIGTERM then reach it directly and it
+    # shuts the webserver, daemon and code server down cleanly; a parent's subprocess.call
+    # would SIGKILL it 0.25 s after Ctrl-C and orphan those children.
+    os.chdir(root)
+    os.execvp(cmd[0], cmd)
 
 
 def cmd_pools(args: argparse.Namespace) -> int:
@@ -185,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="add videos and materialize every stage for them")
     run.add_argument("targets", nargs="+", metavar="URL_OR_PATH")
+    run.add_argument("--log-level", default="WARNING", help="console log level of the runs")
     run.set_defaults(func=cmd_run)
 
     query = sub.add_parser("query", help="run SQL against the DuckDB catalog")
@@ -193,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     query.set_defaults(func=cmd_query)
 
     demo = sub.add_parser("demo", help="run the pipeline on the bundled sample lecture")
+    demo.add_argument("--log-level", default="WARNING", help="console log level of the run")
     demo.set_defaults(func=cmd_demo)
 
     ui = sub.add_parser("ui", help="start the Dagster webserver and daemon for this project")

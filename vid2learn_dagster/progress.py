@@ -21,27 +21,15 @@ def run_with_progress(
     instance, run_id: str, steps: int, label: str, execute: Callable[[], T], poll_s: float = 0.5
 ) -> T:
     """Call `execute()` (which runs `run_id`) while a bar counts its finished steps."""
-    from dagster import DagsterEventType, EventRecordsFilter
-
     stop = threading.Event()
     bar = tqdm(total=steps, desc=label, unit="stage", leave=True)
 
     def poll() -> None:
         while not stop.wait(poll_s):
-            done, current = 0, ""
-            for kind in _DONE:
-                records = instance.get_event_records(
-                    EventRecordsFilter(event_type=DagsterEventType(kind), run_ids=[run_id])
-                )
-                done += len(records)
-            started = instance.get_event_records(
-                EventRecordsFilter(event_type=DagsterEventType.STEP_START, run_ids=[run_id]),
-                ascending=False,
-                limit=1,
-            )
-            if started:
-                current = started[0].event_log_entry.step_key or ""
-            bar.set_postfix_str(current)
+            events = [e.dagster_event for e in instance.all_logs(run_id) if e.dagster_event]
+            done = sum(1 for e in events if e.event_type_value in _DONE)
+            started = [e.step_key for e in events if e.event_type_value == "STEP_START"]
+            bar.set_postfix_str(started[-1] if started else "")
             bar.update(done - bar.n)
 
     thread = threading.Thread(target=poll, daemon=True)

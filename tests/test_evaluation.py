@@ -1,0 +1,74 @@
+"""Error rates: hand-computed values, and agreement with jiwer (the reference tool)."""
+
+from __future__ import annotations
+
+import jiwer
+import pytest
+
+from vid2learn_dagster.evaluation import (
+    character_error_rate,
+    edit_distance,
+    normalize_words,
+    word_error_rate,
+)
+
+
+def test_normalize_words_drops_case_and_punctuation_but_keeps_apostrophes_and_numbers() -> None:
+    text = "Ask not — what YOUR country can do; don't ask “why”. Pi is 3.14, not 1,000!"
+    assert normalize_words(text) == [
+        "ask", "not", "what", "your", "country", "can", "do", "don't", "ask", "why",
+        "pi", "is", "3.14", "not", "1,000",
+    ]  # fmt: skip
+
+
+def test_normalize_words_treats_curly_apostrophes_and_hyphens_like_speech() -> None:
+    words = normalize_words("It\u2019s a well-known 'quote'")
+    assert words == ["it's", "a", "well", "known", "quote"]
+
+
+def test_edit_distance_counts_substitutions_deletions_insertions() -> None:
+    assert edit_distance("kitten", "sitting") == 3
+    assert edit_distance("", "abc") == 3
+    assert edit_distance("abc", "") == 3
+    assert edit_distance("flaw", "lawn") == 2
+
+
+def test_word_error_rate_by_hand() -> None:
+    reference = "ask not what your country can do for you"  # 9 words
+    # one substitution (your->our), one deletion (can), one insertion (really)
+    hypothesis = "Ask not what our country do for you, really."
+    assert word_error_rate(reference, hypothesis) == pytest.approx(3 / 9)
+    assert word_error_rate(reference, reference.upper() + "!") == 0.0
+
+
+def test_character_error_rate_whitespace_modes_score_indentation_or_not() -> None:
+    reference = "def f():\n    return 1\n"
+    flattened = "def f():\nreturn 1\n"  # OCR lost the 4-space indentation
+    assert character_error_rate(reference, flattened) == pytest.approx(4 / len(reference))
+    assert character_error_rate(reference, flattened, whitespace="ignore") == 0.0
+    assert character_error_rate(reference, "def f(): return 1", whitespace="collapse") == 0.0
+    assert character_error_rate("ABC", "abc", case_sensitive=False) == 0.0
+    assert character_error_rate("ABC", "abc") == 1.0
+
+
+def test_empty_reference_is_an_error_not_a_number() -> None:
+    with pytest.raises(ValueError, match="reference is empty"):
+        word_error_rate("", "hello")
+    with pytest.raises(ValueError, match="whitespace"):
+        character_error_rate("a", "a", whitespace="strip")  # type: ignore[arg-type]
+
+
+PAIRS = [
+    ("and so my fellow americans ask not", "and so my fellow american ask not"),
+    ("the quick brown fox jumps over the lazy dog", "a quick brown fox jumped over lazy dogs"),
+    ("merge sort needs about n log n steps", "merge sort needs only about ten times log n steps"),
+    ("one two three", "four five six seven"),
+]
+
+
+@pytest.mark.parametrize(("reference", "hypothesis"), PAIRS)
+def test_agrees_with_jiwer(reference: str, hypothesis: str) -> None:
+    assert word_error_rate(reference, hypothesis) == pytest.approx(jiwer.wer(reference, hypothesis))
+    assert character_error_rate(reference, hypothesis) == pytest.approx(
+        jiwer.cer(reference, hypothesis)
+    )
