@@ -5,6 +5,8 @@ import pandas as pd
 
 from assets.common import videos_partitions
 from resources.media_store import MediaStore
+from vid2learn_dagster import media as media_logic
+from vid2learn_dagster.lineage import code_version
 from vid2learn_dagster.media import extract_audio
 from vid2learn_dagster.tables import conform
 
@@ -15,7 +17,7 @@ SAMPLE_RATE = 16_000
     partitions_def=videos_partitions,
     kinds={"ffmpeg", "parquet"},
     group_name="ingest",
-    code_version="1",
+    code_version=code_version(media_logic, settings={"sample_rate": SAMPLE_RATE}),
 )
 def audio(
     context: dg.AssetExecutionContext, source_video: pd.DataFrame, media: MediaStore
@@ -39,6 +41,6 @@ def audio(
             "duration_s": info.duration,
             "sample_rate": info.sample_rate,
             "had_audio_stream": info.had_audio_stream,
-            "audio_path": dg.MetadataValue.path(str(info.path)),
+            "audio_path": dg.MetadataValue.path(row["audio_path"]),
         },
     )

@@ -3,8 +3,10 @@
 import dagster as dg
 import pandas as pd
 
-from assets.common import markdown_preview, videos_partitions
+from assets.common import config_defaults, markdown_preview, videos_partitions
 from resources.media_store import MediaStore
+from vid2learn_dagster import scenes
+from vid2learn_dagster.lineage import code_version
 from vid2learn_dagster.scenes import SceneSettings, detect_scenes, extract_keyframes
 
 
@@ -19,7 +21,7 @@ class KeyframesConfig(dg.Config):
     partitions_def=videos_partitions,
     kinds={"opencv", "parquet"},
     group_name="vision",
-    code_version="1",
+    code_version=code_version(scenes, settings=config_defaults(KeyframesConfig)),
 )
 def keyframes(
     context: dg.AssetExecutionContext,

@@ -3,15 +3,17 @@
 import dagster as dg
 import pandas as pd
 
-from assets.common import NETWORK_RETRY, markdown_preview, videos_partitions
+from assets.common import NETWORK_RETRY, config_defaults, markdown_preview, videos_partitions
 from resources.media_store import MediaStore
 from resources.registry import VideoRegistryResource
+from vid2learn_dagster import download
 from vid2learn_dagster.download import (
     DownloadedVideo,
     PermanentDownloadError,
     TransientDownloadError,
     download_video,
 )
+from vid2learn_dagster.lineage import code_version
 from vid2learn_dagster.tables import conform
 
 
@@ -48,7 +50,7 @@ def _video_row(video_id: str, video: DownloadedVideo, stored_path: str) -> dict:
     retry_policy=NETWORK_RETRY,
     kinds={"youtube", "parquet"},
     group_name="ingest",
-    code_version="1",
+    code_version=code_version(download, settings=config_defaults(SourceVideoConfig)),
 )
 def source_video(
     context: dg.AssetExecutionContext,
@@ -101,7 +103,7 @@ def source_video(
             "resolution": f"{video.width}x{video.height}",
             "extractor": video.extractor,
             "reported_id": video.video_id,
-            "video_path": dg.MetadataValue.path(str(video.path)),
+            "video_path": dg.MetadataValue.path(table["video_path"].iloc[0]),
             "preview": markdown_preview(table, ["title", "uploader", "duration", "license"]),
         },
     )

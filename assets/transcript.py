@@ -1,14 +1,21 @@
-"""`transcript`: faster-whisper segments and words, two tables from one pass."""
+"""`transcript`: faster-whisper segments and words, two tables from one pass, each row
+attributed to a speaker (`speaker_turns`)."""
 
 import dagster as dg
 import pandas as pd
 
-from assets.common import MODEL_RETRY, markdown_preview, videos_partitions
+from assets.common import MODEL_RETRY, markdown_preview, model_errors, videos_partitions
+from resources import whisper as whisper_backend
 from resources.media_store import MediaStore
 from resources.whisper import WhisperResource
+from vid2learn_dagster import speakers, transcription
+from vid2learn_dagster.lineage import code_version
+from vid2learn_dagster.speakers import attribute_speakers
 from vid2learn_dagster.transcription import transcript_tables
 
 _KINDS = {"whisper", "parquet"}
+# The Whisper backend module holds the model choice and decoding defaults.
+_CODE_VERSION = code_version(transcription, speakers, whisper_backend)
 
 
 @dg.multi_asset(
@@ -16,17 +23,20 @@ _KINDS = {"whisper", "parquet"}
         "transcript_segments": dg.AssetOut(
             kinds=_KINDS,
             group_name="speech",
-            code_version="1",
-            description="Timestamped transcript segments (faster-whisper, VAD).",
+            code_version=_CODE_VERSION,
+            description=(
+                "Timestamped transcript segments (faster-whisper, VAD), split where the "
+                "speaker changes; each has one speaker."
+            ),
         ),
         "transcript_words": dg.AssetOut(
             kinds=_KINDS,
             group_name="speech",
-            code_version="1",
-            description="Every transcribed word with its start, end and probability.",
+            code_version=_CODE_VERSION,
+            description="Every transcribed word with its start, end, probability and speaker.",
         ),
     },
-    ins={"audio": dg.AssetIn()},
+    ins={"audio": dg.AssetIn(), "speaker_turns": dg.AssetIn()},
     partitions_def=videos_partitions,
     pool="gpu",
     retry_policy=MODEL_RETRY,
@@ -35,14 +45,17 @@ _KINDS = {"whisper", "parquet"}
 def transcript(
     context: dg.AssetExecutionContext,
     audio: pd.DataFrame,
+    speaker_turns: pd.DataFrame,
     whisper: WhisperResource,
     media: MediaStore,
 ):
-    """Transcribe the audio once and emit the segment and word tables."""
+    """Transcribe the audio once, give every word the speaker holding the floor (largest
+    overlap, nearest turn when none) and emit the segment and word tables."""
     video_id = context.partition_key
     audio_path = media.fetch(audio["audio_path"].iloc[0], video_id)
-    result = whisper.transcribe(audio_path)
-    segments, words = transcript_tables(video_id, result)
+    with model_errors(context):
+        result = whisper.transcribe(audio_path)
+    segments, words = attribute_speakers(*transcript_tables(video_id, result), speaker_turns)
     duration = float(audio["duration"].iloc[0])
     if segments.empty:
         context.log.warning(f"{video_id}: no speech found")
@@ -54,6 +67,7 @@ def transcript(
             **common,
             "segments": len(segments),
             "speech_s": float((segments["end"] - segments["start"]).sum()),
+            "speakers": int(segments["speaker"].nunique()),
             "preview": markdown_preview(segments, ["start", "end", "text"]),
         },
     )

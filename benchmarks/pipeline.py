@@ -1,11 +1,15 @@
 """Benchmark: the whole pipeline on the sample lecture, one JSON object on stdout.
 
 Per stage: wall seconds (from the run's own STEP_START / STEP_SUCCESS events) and the
-real-time factor (stage seconds / video seconds); the process's peak memory; and, on
-the same audio and model in the same run, faster-whisper's plain sequential
-`WhisperModel.transcribe` as the baseline for our transcript stage.
+real-time factor (stage seconds / video seconds); the process's peak memory; on the
+same audio and model in the same run, faster-whisper's plain sequential
+`WhisperModel.transcribe` as the baseline for our transcript stage; the language
+model's tokens/s batched vs one call per chunk (`benchmarks/llm_batching.py`); and the
+offline diarizer's wall time, real-time factor and DER on two references
+(`benchmarks/diarization.py`).
 
-    python benchmarks/pipeline.py [--video PATH] [--skip-baseline]
+    python benchmarks/pipeline.py [--video PATH] [--skip-baseline] [--skip-llm-batching]
+                                 [--skip-diarization]
 """
 
 from __future__ import annotations
@@ -20,15 +24,18 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# Run as a script, the repository root (home of the `benchmarks` package) is not on the path.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def stage_seconds(instance, run_id: str) -> dict[str, float]:
     """Wall seconds per step of a finished run, from its event log."""
-    from dagster import DagsterEventType, EventRecordsFilter
+    from dagster import DagsterEventType
 
     def times(kind: DagsterEventType) -> dict[str, float]:
-        records = instance.get_event_records(EventRecordsFilter(event_type=kind, run_ids=[run_id]))
-        return {r.event_log_entry.step_key: r.event_log_entry.timestamp for r in records}
+        return {
+            entry.step_key: entry.timestamp for entry in instance.all_logs(run_id, of_type=kind)
+        }
 
     started, finished = times(DagsterEventType.STEP_START), times(DagsterEventType.STEP_SUCCESS)
     return {step: round(finished[step] - started[step], 3) for step in finished if step in started}
@@ -65,6 +72,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--video", type=Path, default=sample_video())
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--skip-llm-batching", action="store_true")
+    parser.add_argument("--skip-diarization", action="store_true")
     args = parser.parse_args()
 
     duration = probe_media(args.video).duration
@@ -94,6 +103,16 @@ def main() -> None:
                 "rtf": round(baseline["seconds"] / duration, 4),
                 "ours_over_baseline": round(ours / baseline["seconds"], 3),
             }
+    if not args.skip_llm_batching:
+        # Batched generation vs one call per chunk, same model and prompts, same run.
+        from benchmarks.llm_batching import benchmark_llm_batching
+        from resources.models import model_resources
+
+        report["llm_batching"] = benchmark_llm_batching(model_resources()["llm"])
+    if not args.skip_diarization:
+        from benchmarks.diarization import benchmark_diarization
+
+        report["diarization"] = benchmark_diarization()
     peak_kib = max(
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,

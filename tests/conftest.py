@@ -23,3 +23,24 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared test media not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def sample_lecture_run(tmp_path_factory):
+    """The sample lecture through every stage, once per test session: (project, key, url).
+
+    The lecture is served on loopback and downloaded by yt-dlp like any user's URL. The
+    whole graph (ASR, diarization, OCR, LLM, embeddings) takes minutes on 2 cores, so the
+    modules that assert on its outputs (pipeline, AI stages, UI) share this one run; the
+    project's environment stays set for the session so the CLI and the webserver see it.
+    """
+    from tests.http_server import serve_directory
+    from tests.pipeline import failure_messages, project_at
+    from vid2learn_dagster.sample import SAMPLE_DIR
+
+    root = tmp_path_factory.mktemp("sample-project")
+    with serve_directory(SAMPLE_DIR) as server, project_at(root) as project:
+        url = server.url("lecture.mp4")
+        key, result = project.run(url)
+        assert result.success, failure_messages(result)
+        yield project, key, url

@@ -107,6 +107,7 @@ def test_silent_video_with_no_cuts_gives_empty_but_valid_tables(project, site):
     assert result.success, failure_messages(result)
     assert project.table("transcript_segments", key).empty
     assert project.table("transcript_words", key).empty
+    assert project.table("speaker_turns", key).empty, "silence has no speakers"
     keyframes = project.table("keyframes", key)
     assert len(keyframes) == 1, "a video without cuts is one scene"
     chunks = project.table("chunks", key)

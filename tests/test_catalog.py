@@ -202,7 +202,7 @@ def test_view_sql() -> None:
     assert view_sql("speaker_turns", "s3://bucket/wh/", False) == (
         'CREATE OR REPLACE VIEW "speaker_turns" AS SELECT CAST(NULL AS VARCHAR) AS "video_id", '
         'CAST(NULL AS DOUBLE) AS "start", CAST(NULL AS DOUBLE) AS "end", '
-        'CAST(NULL AS VARCHAR) AS "speaker" WHERE false'
+        'CAST(NULL AS VARCHAR) AS "speaker", CAST(NULL AS BOOLEAN) AS "overlap" WHERE false'
     )
     with pytest.raises(TypeError, match="no DuckDB type"):
         duckdb_type(pa.timestamp("s"))

@@ -14,8 +14,9 @@ from vid2learn_dagster.tables import conform, empty_table
 VIDEO = "lecture"
 
 
-def segments(*spans: tuple[float, float, str]) -> pd.DataFrame:
-    """A transcript_segments table; segment ids count from 0 in the order given."""
+def segments(*spans: tuple) -> pd.DataFrame:
+    """A transcript_segments table from (start, end, text[, speaker]) rows; segment ids count
+    from 0 in the order given; speaker None (not diarized) unless given."""
     return conform(
         pd.DataFrame(
             {
@@ -25,6 +26,7 @@ def segments(*spans: tuple[float, float, str]) -> pd.DataFrame:
                 "end": [s[1] for s in spans],
                 "text": [s[2] for s in spans],
                 "avg_logprob": -0.2,
+                "speaker": [s[3] if len(s) > 3 else None for s in spans],
             }
         ),
         "transcript_segments",
@@ -119,6 +121,29 @@ def test_no_speech_gives_one_chunk_per_keyframe() -> None:
     assert chunks.text.eq("").all()
 
 
+def test_a_speaker_change_starts_a_new_chunk_on_the_same_slide() -> None:
+    chunks = align_chunks(
+        VIDEO,
+        segments(
+            (1, 4, "Any questions?", "SPEAKER_00"),
+            (4, 6, "Why a list?", "SPEAKER_01"),
+            (6, 9, "Good question.", "SPEAKER_00"),
+            (9, 9.5, "Indeed.", "SPEAKER_00"),
+        ),
+        keyframes((0, 10)),
+    )
+    assert chunks.speaker.tolist() == ["SPEAKER_00", "SPEAKER_01", "SPEAKER_00"]
+    assert [list(ids) for ids in chunks.segment_ids] == [[0], [1], [2, 3]]
+    assert chunks.scene.eq(1).all() and chunks.image_path.eq("scene-0001.jpg").all()
+    assert chunks.text.tolist() == ["Any questions?", "Why a list?", "Good question. Indeed."]
+
+
+def test_without_diarization_chunks_merge_as_before_and_have_no_speaker() -> None:
+    chunks = align_chunks(VIDEO, segments((1, 4, "a"), (4, 8, "b"), (22, 25, "c")), THREE_SLIDES)
+    assert [list(ids) for ids in chunks.segment_ids] == [[0, 1], [], [2]]
+    assert chunks.speaker.isna().all()
+
+
 def test_no_keyframes_gives_chunks_without_scene_of_at_most_a_minute() -> None:
     ten_second_segments = segments(*[(t, t + 10, f"s{t}") for t in range(0, 150, 10)])
     chunks = align_chunks(VIDEO, ten_second_segments, empty_table("keyframes"))
@@ -172,7 +197,8 @@ def random_case(rng: random.Random) -> tuple[pd.DataFrame, pd.DataFrame]:
     for _ in range(rng.randrange(0, 40)):
         t += rng.choice([0.0, rng.uniform(0, 8)])
         duration = rng.uniform(0.2, 30)
-        spans.append((t, t + duration, rng.choice(["word", " two words", ""])))
+        text = rng.choice(["word", " two words", ""])
+        spans.append((t, t + duration, text, rng.choice(["SPEAKER_00", "SPEAKER_01", None])))
         t += duration
     cuts = sorted(rng.uniform(0, t + 20) for _ in range(rng.randrange(0, 12)))
     scenes = [(a, b) for a, b in zip([0.0, *cuts], [*cuts, t + 20], strict=True) if b > a]
@@ -192,5 +218,7 @@ def test_every_segment_lands_in_exactly_one_chunk(seed: int) -> None:
         mine = speech[speech.segment_id.isin(row.segment_ids)]
         if len(mine):
             assert (row.start, row.end) == (mine.start.min(), mine.end.max())
+            speaker = "-" if pd.isna(row.speaker) else row.speaker
+            assert mine.speaker.fillna("-").eq(speaker).all(), "one speaker per chunk"
         if len(mine) > 1:
             assert row.end - row.start <= MAX_CHUNK_SECONDS

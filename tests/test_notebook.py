@@ -76,6 +76,7 @@ def chunks(tmp_path: Path) -> pd.DataFrame:
                 "text": text,
                 "segment_ids": ids,
                 "image_path": str(path),
+                "speaker": "SPEAKER_00",
             }
             for cid, scene, start, end, text, ids, path in rows
         ]

@@ -12,18 +12,22 @@ from pathlib import Path
 
 import dagster as dg
 import nbformat
+import numpy as np
+import pandas as pd
 import pytest
 
-from tests.http_server import serve_directory
-from tests.pipeline import Project, project_at
+from tests.pipeline import Project
 from vid2learn_dagster.evaluation import word_error_rate
-from vid2learn_dagster.sample import SAMPLE_DIR, ground_truth, sample_script
+from vid2learn_dagster.notebook import META_KEY
+from vid2learn_dagster.sample import ground_truth, sample_script
+from vid2learn_dagster.speakers import speaker_name
 
 pytestmark = pytest.mark.slow
 
 STAGES = [
     "source_video",
     "audio",
+    "speaker_turns",
     "transcript_segments",
     "transcript_words",
     "keyframes",
@@ -33,14 +37,9 @@ STAGES = [
 
 
 @pytest.fixture(scope="module")
-def lecture_run(tmp_path_factory) -> tuple[Project, str, str]:
-    """Run the pipeline once for the module: (project, partition key, source URL)."""
-    root = tmp_path_factory.mktemp("project")
-    with serve_directory(SAMPLE_DIR) as server, project_at(root) as project:
-        url = server.url("lecture.mp4")
-        key, result = project.run(url)
-        assert result.success, "the sample lecture must run through every stage"
-        yield project, key, url
+def lecture_run(sample_lecture_run) -> tuple[Project, str, str]:
+    """The session's sample-lecture run: (project, partition key, source URL)."""
+    return sample_lecture_run
 
 
 def test_every_stage_is_materialized_for_the_partition(lecture_run):
@@ -96,15 +95,15 @@ def test_chunks_cover_every_segment_once(lecture_run):
     assert sorted(covered) == sorted(segments["segment_id"])
 
 
-def test_notebook_validates_with_one_section_per_chunk(lecture_run):
+def test_notebook_validates_with_one_section_per_topic(lecture_run):
     project, key, _ = lecture_run
     row = project.table("notebook", key).iloc[0]
     nb = nbformat.read(row["notebook_path"], as_version=4)
     nbformat.validate(nb)
-    chunks = project.table("chunks", key)
-    assert row["sections"] == len(chunks)
-    headings = [c for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("## ")]
-    assert len(headings) == len(chunks)
+    topics = project.table("topic_segments", key)
+    assert row["sections"] == len(topics)
+    headings = [c for c in nb.cells if META_KEY in c.metadata]
+    assert len(headings) == len(topics)
     assert any(c.get("attachments") for c in nb.cells), "keyframes are embedded"
 
 
@@ -125,3 +124,84 @@ def test_registering_the_same_url_again_adds_no_partition(lecture_run):
     before = project.instance.get_dynamic_partitions("videos")
     assert add_videos(project.instance, [url], source="test") == [key]
     assert project.instance.get_dynamic_partitions("videos") == before
+
+
+def _voice_of_cluster(turns: pd.DataFrame) -> dict[str, str]:
+    """Diarization labels -> the lecture's speakers ("lecturer", "student"), one to one,
+    by the most time shared with the ground-truth utterances (Hungarian assignment)."""
+    from scipy.optimize import linear_sum_assignment
+
+    utterances = [u for slide in ground_truth()["slides"] for u in slide["utterances"]]
+    people = sorted({u["speaker"] for u in utterances})
+    clusters = sorted(turns["speaker"].unique())
+    shared = np.zeros((len(clusters), len(people)))
+    for t in turns[~turns["overlap"]].itertuples():
+        for u in utterances:
+            overlap = min(t.end, u["end"]) - max(t.start, u["start"])
+            shared[clusters.index(t.speaker), people.index(u["speaker"])] += max(overlap, 0.0)
+    rows, cols = linear_sum_assignment(-shared)
+    return {clusters[r]: people[c] for r, c in zip(rows, cols, strict=True)}
+
+
+def _true_voice(start: float, end: float) -> str:
+    """Who says a word: the utterance containing its midpoint (else the nearest one)."""
+    utterances = [u for slide in ground_truth()["slides"] for u in slide["utterances"]]
+    mid = (start + end) / 2
+    return min(utterances, key=lambda u: max(u["start"] - mid, mid - u["end"], 0.0))["speaker"]
+
+
+def test_two_voices_are_found_and_90_percent_of_words_go_to_the_right_one(lecture_run):
+    project, key, _ = lecture_run
+    turns = project.table("speaker_turns", key)
+    assert sorted(turns["speaker"].unique()) == ["SPEAKER_00", "SPEAKER_01"]
+    voice = _voice_of_cluster(turns)
+    words = project.table("transcript_words", key)
+    scored = pd.DataFrame(
+        {
+            "said_by": [voice.get(w.speaker) for w in words.itertuples()],
+            "truth": [_true_voice(w.start, w.end) for w in words.itertuples()],
+        }
+    )
+    # Per voice, so the student's few words (about a tenth) cannot hide behind the lecturer's.
+    accuracy = (scored["said_by"] == scored["truth"]).groupby(scored["truth"]).mean()
+    assert set(accuracy.index) == {"lecturer", "student"}
+    assert (accuracy >= 0.9).all(), accuracy.round(3).to_dict()
+
+
+def test_segments_and_chunks_have_one_speaker_each(lecture_run):
+    project, key, _ = lecture_run
+    segments = project.table("transcript_segments", key)
+    words = project.table("transcript_words", key)
+    assert segments["speaker"].notna().all()
+    of_segment = segments.set_index("segment_id")["speaker"]
+    assert (words["speaker"].to_numpy() == of_segment.loc[words["segment_id"]].to_numpy()).all()
+    chunks = project.table("chunks", key)
+    for chunk in chunks[chunks["text"] != ""].itertuples():
+        assert set(of_segment.loc[list(chunk.segment_ids)]) == {chunk.speaker}
+    assert chunks["speaker"].nunique() == 2
+
+
+def test_notebook_quotes_the_students_questions(lecture_run):
+    project, key, _ = lecture_run
+    turns = project.table("speaker_turns", key)
+    student = next(c for c, v in _voice_of_cluster(turns).items() if v == "student")
+    nb = nbformat.read(project.table("notebook", key)["notebook_path"].iloc[0], as_version=4)
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "**Q&A**" in markdown
+    assert markdown.count(f"**{speaker_name(student)}** at ") == 2, "one quote per question"
+
+
+def test_views_expose_who_said_what(lecture_run, capsys):
+    from vid2learn_dagster.cli import main
+
+    project, key, _ = lecture_run
+    sql = (
+        "SELECT w.speaker, count(*) AS words, any_value(t.seconds) AS seconds "
+        'FROM transcript_words w JOIN (SELECT video_id, speaker, sum("end" - start) AS seconds '
+        "FROM speaker_turns GROUP BY ALL) t USING (video_id, speaker) GROUP BY ALL ORDER BY 1"
+    )
+    assert main(["query", sql, "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    words = project.table("transcript_words", key)["speaker"].value_counts().sort_index()
+    assert [(r["speaker"], r["words"]) for r in rows] == list(words.items())
+    assert all(r["seconds"] > 0 for r in rows)

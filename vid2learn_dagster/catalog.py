@@ -50,9 +50,13 @@ VIEW_DOCS: dict[str, str] = {
     "rewritten_chunks": "Chunks rewritten by a language model into readable prose.",
     "blended_chunks": "Speech and on-screen content merged into one text per chunk.",
     "topic_segments": "Consecutive chunks grouped into topics.",
-    "speaker_turns": "Who speaks when (speaker diarization).",
+    "speaker_turns": (
+        "Who speaks when (speaker diarization): `overlap` rows are speech over the voice "
+        "holding the floor."
+    ),
     "video_urls": "The URL each video was added from, its URL list and when.",
     "rejected_urls": "URL-list lines that were not accepted, with the reason.",
+    "playlist_entries": "The videos each playlist or channel listed when it was last checked.",
 }
 
 # Arrow -> DuckDB types for the typed empty views; an unmapped type fails loudly so a

@@ -25,6 +25,7 @@ class _Chunk:
     anchor: float  # the time that placed the chunk; chunks are ordered by it
     start: float
     end: float
+    speaker: str | None = None
     texts: list[str] = field(default_factory=list)
     segment_ids: list[int] = field(default_factory=list)
 
@@ -57,6 +58,8 @@ def align_chunks(
     time order.
 
     Decided edge cases:
+    - A speaker change starts a new chunk (same scene and image), so every chunk has one
+      speaker: a student's question never hides inside the lecturer's paragraph.
     - A merged chunk is cut before it would span more than `max_seconds` (a lone longer
       segment stays whole), with or without keyframes: a talking-head video is one long
       scene and needs paragraphs as much as a video without keyframes does. The next chunk
@@ -83,13 +86,28 @@ def align_chunks(
         kf_start, kf_end = keyframes["start"].to_numpy(float), keyframes["end"].to_numpy(float)
         owners = _owners(midpoints, kf_start, kf_end)
 
+    # A missing speaker (no diarization, or a segment without words) is None, not NaN,
+    # so two such segments still count as the same speaker.
+    speakers = segments["speaker"].astype(object).where(segments["speaker"].notna(), None)
     chunks: list[_Chunk] = []
-    for owner, mid, start, end, text, segment_id in zip(
-        owners, midpoints, seg_start, seg_end, segments["text"], segments["segment_id"], strict=True
+    for owner, mid, start, end, text, segment_id, speaker in zip(
+        owners,
+        midpoints,
+        seg_start,
+        seg_end,
+        segments["text"],
+        segments["segment_id"],
+        speakers,
+        strict=True,
     ):
         last = chunks[-1] if chunks else None
-        if last is None or last.owner != owner or end - last.start > max_seconds:
-            last = _Chunk(owner=int(owner), anchor=mid, start=start, end=end)
+        if (
+            last is None
+            or last.owner != owner
+            or last.speaker != speaker
+            or end - last.start > max_seconds
+        ):
+            last = _Chunk(owner=int(owner), anchor=mid, start=start, end=end, speaker=speaker)
             chunks.append(last)
         last.end = max(last.end, end)
         last.texts.append(text.strip())
@@ -118,6 +136,7 @@ def align_chunks(
                 "text": [" ".join(t for t in c.texts if t) for c in chunks],
                 "segment_ids": [c.segment_ids for c in chunks],
                 "image_path": [image_of.get(c.owner) for c in chunks],
+                "speaker": [c.speaker for c in chunks],
             }
         ),
         "chunks",

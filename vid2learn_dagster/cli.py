@@ -58,29 +58,33 @@ def add_videos(instance, targets: list[str], source: str) -> list[str]:
     return keys
 
 
-def run_videos(instance, keys: list[str], log_level: str = "WARNING") -> dict[str, bool]:
-    """Materialize every stage for each video in-process; returns success per key."""
+def run_videos(
+    instance, keys: list[str], log_level: str = "WARNING", selections: dict | None = None
+) -> dict[str, bool]:
+    """Materialize every stage for each video in-process (only `selections[key]`, a list of
+    asset keys, when given); returns success per key."""
     from vid2learn_dagster.definitions import build_definitions
     from vid2learn_dagster.jobs import process_video_job
     from vid2learn_dagster.progress import run_with_progress
 
     # Built now, not at import, so the project paths of this invocation are used.
     job = build_definitions().resolve_job_def(process_video_job.name)
-    steps = len(job.nodes_in_topological_order)
     outcome = {}
     for key in keys:
         run_id = str(uuid.uuid4())
+        selection = (selections or {}).get(key)
         result = run_with_progress(
             instance,
             run_id,
-            steps,
+            len(selection) if selection else len(job.nodes_in_topological_order),
             key,
-            lambda key=key, run_id=run_id: job.execute_in_process(
+            lambda key=key, run_id=run_id, selection=selection: job.execute_in_process(
                 # The bar shows progress; the full log is in the UI (or --log-level INFO).
                 run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
                 instance=instance,
                 partition_key=key,
                 run_id=run_id,
+                asset_selection=selection,
                 raise_on_error=False,
                 tags={"vid2learn/launched_by": "cli"},
             ),
@@ -156,6 +160,42 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return status
 
 
+def _outdated(args: argparse.Namespace):
+    from dagster._core.definitions.data_version import StaleStatus
+
+    from vid2learn_dagster.definitions import build_definitions
+    from vid2learn_dagster.staleness import find_outdated
+
+    statuses = [StaleStatus.STALE] if args.stale or not args.missing else []
+    statuses += [StaleStatus.MISSING] if args.missing else []
+    instance = _instance()
+    defs = build_definitions()
+    return instance, defs, find_outdated(instance, defs, statuses, args.videos or None)
+
+
+def cmd_stale(args: argparse.Namespace) -> int:
+    """Print the out-of-date (asset, video) pairs, one a line, with Dagster's reasons."""
+    _, _, outdated = _outdated(args)
+    for item in outdated:
+        print(f"{item.asset}\t{item.video}\t{item.status}\t{'; '.join(item.causes)}")
+    return 0
+
+
+def cmd_rerun(args: argparse.Namespace) -> int:
+    """Materialize the out-of-date assets and their descendants, one run per video."""
+    from vid2learn_dagster.staleness import rerun_plan
+
+    if not (args.stale or args.missing):
+        raise SystemExit("vid2learn rerun: say what to re-run: --stale and/or --missing")
+    instance, defs, outdated = _outdated(args)
+    plan = rerun_plan(defs, outdated)
+    for video, keys in plan.items():
+        print(f"{video}: {', '.join(k.to_user_string() for k in keys)}")
+    outcome = run_videos(instance, list(plan), args.log_level, selections=plan)
+    _refresh_catalog()
+    return 0 if all(outcome.values()) else 1
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     """Start the webserver and the daemon (sensors, schedules, run queue) together."""
     ensure_dagster_home()
@@ -209,6 +249,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     pools = sub.add_parser("pools", help="apply and show the concurrency pool limits")
     pools.set_defaults(func=cmd_pools)
+
+    for name, func, text in (
+        ("stale", cmd_stale, "list (asset, video) pairs that are out of date"),
+        ("rerun", cmd_rerun, "materialize out-of-date assets and their descendants"),
+    ):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("videos", nargs="*", metavar="VIDEO", help="default: every video")
+        command.add_argument("--stale", action="store_true", help="changed code or inputs")
+        command.add_argument("--missing", action="store_true", help="never made (failed runs)")
+        command.add_argument("--log-level", default="WARNING", help="console log level of runs")
+        command.set_defaults(func=func)
     return parser
 
 

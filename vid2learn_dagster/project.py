@@ -35,6 +35,11 @@ class ProjectPaths:
         return Path(os.environ.get("VID2LEARN_URL_LIST", self.data / "urls.txt"))
 
     @property
+    def playlist_list(self) -> Path:
+        """Playlist and channel URLs the schedule expands (same format as the URL list)."""
+        return Path(os.environ.get("VID2LEARN_PLAYLISTS", self.data / "playlists.txt"))
+
+    @property
     def catalog(self) -> Path:
         return Path(os.environ.get("VID2LEARN_CATALOG", self.data / "catalog.duckdb"))
 

@@ -1,7 +1,10 @@
-"""Sensors: the URL list becomes video partitions; finished runs refresh the DuckDB views."""
+"""Sensors: the URL list and the playlists' entries become video partitions; finished runs
+refresh the DuckDB views."""
 
 import hashlib
 import json
+from collections.abc import Iterable
+from typing import Any
 
 import dagster as dg
 
@@ -9,6 +12,7 @@ from resources.catalog import DuckDBCatalog
 from resources.registry import VideoRegistryResource
 from vid2learn_dagster.jobs import process_video_job
 from vid2learn_dagster.partitions import videos_partitions
+from vid2learn_dagster.registry import VideoRegistry
 from vid2learn_dagster.urls import parse_url_list, video_key
 
 
@@ -54,24 +58,59 @@ def url_list_sensor(
         context.log.warning(f"{registry.url_list}:{bad.line_no}: {bad.reason}: {bad.text!r}")
         store.reject(registry.url_list, bad.line_no, bad.text, bad.reason)
 
+    videos = ((video_key(line.url), line.url, registry.url_list) for line in parsed.accepted)
+    return dg.SensorResult(
+        **_add_new_videos(context, store, videos, origin="url-list"), cursor=_cursor(digest)
+    )
+
+
+def _add_new_videos(
+    context: dg.SensorEvaluationContext,
+    store: VideoRegistry,
+    videos: Iterable[tuple[str, str, str]],
+    origin: str,
+) -> dict[str, Any]:
+    """Register each (key, url, source) that is not yet a partition; returns the
+    SensorResult fields that add those partitions and request one run each.
+
+    Whether a video is known comes from the instance's partitions, so a video added by
+    another sensor or by `vid2learn run` is not run again.
+    """
     known = set(context.instance.get_dynamic_partitions(videos_partitions.name))
     new_keys: list[str] = []
-    for line in parsed.accepted:
-        key = video_key(line.url)
+    for key, url, source in videos:
         if key in known:
             continue
         known.add(key)
-        store.register(key, line.url, source=registry.url_list)
+        store.register(key, url, source=source)
         new_keys.append(key)
-        context.log.info(f"new video {key} from {line.url}")
-
-    return dg.SensorResult(
-        run_requests=[dg.RunRequest(partition_key=k, run_key=f"url-list:{k}") for k in new_keys],
-        dynamic_partitions_requests=[videos_partitions.build_add_request(new_keys)]
+        context.log.info(f"new video {key} from {url}")
+    return {
+        "run_requests": [dg.RunRequest(partition_key=k, run_key=f"{origin}:{k}") for k in new_keys],
+        "dynamic_partitions_requests": [videos_partitions.build_add_request(new_keys)]
         if new_keys
         else [],
-        cursor=_cursor(digest),
-    )
+    }
+
+
+@dg.asset_sensor(
+    asset_key=dg.AssetKey("playlist_entries"),
+    job=process_video_job,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="After each playlist check: each new video becomes a partition and gets one run.",
+)
+def playlist_sensor(
+    context: dg.SensorEvaluationContext,
+    asset_event: dg.EventLogEntry,
+    registry: VideoRegistryResource,
+) -> dg.SensorResult:
+    """Dagster keeps the cursor (the last materialization seen); the listings are read from
+    the warehouse, where a playlist that failed this time keeps its previous entries."""
+    store = registry.get()
+    entries = store.read_table("playlist_entries").sort_values(["playlist_url", "position"])
+    videos = zip(entries["video_id"], entries["video_url"], entries["playlist_url"], strict=True)
+    return dg.SensorResult(**_add_new_videos(context, store, videos, origin="playlist"))
 
 
 @dg.run_status_sensor(

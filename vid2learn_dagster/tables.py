@@ -51,6 +51,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("end", FLOAT),
             ("text", STRING),
             ("avg_logprob", FLOAT),
+            ("speaker", STRING),
         ]
     ),
     "transcript_words": pa.schema(
@@ -61,6 +62,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("end", FLOAT),
             ("word", STRING),
             ("probability", FLOAT),
+            ("speaker", STRING),
         ]
     ),
     "keyframes": pa.schema(
@@ -83,6 +85,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("text", STRING),
             ("segment_ids", pa.list_(INT)),
             ("image_path", STRING),
+            ("speaker", STRING),
         ]
     ),
     "notebook": pa.schema(
@@ -92,6 +95,9 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("notebook_path", STRING),
             ("sections", INT),
             ("cells", INT),
+            ("quizzes", INT),
+            ("code_cells", INT),
+            ("model", STRING),
         ]
     ),
     "visual_descriptions": pa.schema(
@@ -143,6 +149,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("start", FLOAT),
             ("end", FLOAT),
             ("speaker", STRING),
+            ("overlap", BOOL),
         ]
     ),
     "video_urls": pa.schema(
@@ -161,6 +168,16 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("text", STRING),
             ("reason", STRING),
             ("seen_at", STRING),
+        ]
+    ),
+    "playlist_entries": pa.schema(
+        [
+            ("playlist_url", STRING),
+            ("video_url", STRING),
+            ("video_id", STRING),
+            ("title", STRING),
+            ("position", INT),
+            ("checked_at", STRING),
         ]
     ),
 }

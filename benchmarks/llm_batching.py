@@ -1,0 +1,100 @@
+"""Batched vs one-at-a-time generation on the CPU language-model backend.
+
+    python benchmarks/llm_batching.py                       # CPU default (llama-server)
+    python benchmarks/llm_batching.py --backend transformers --prompts 8
+
+Same prompts (chunk rewrites, greedy), first as one `generate` call, then one call per
+prompt; tokens/s counts generated tokens over wall time, after a warm-up call so model
+loading is not measured. The floor the pipeline relies on: batched >= 2x sequential.
+`benchmark_llm_batching()` is what the pipeline benchmark calls; prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from resources.llm import Generation, LLMResource
+from vid2learn_dagster.prompting import render
+
+CHUNKS = [
+    "so um today we uh look at python lists and why they matter",
+    "a list is like uh a sequence of things and you you index it from zero",
+    "you can um append to a list, append adds one item at the end",
+    "slicing uh gives you a new list, so xs one to three is like two items",
+    "dictionaries um map keys to values so lookups are really really fast",
+    "you write a dictionary with uh braces, key colon value, comma separated",
+    "a for loop uh goes over every item of a list one at a time",
+    "and um you can loop over a dictionary's items to get keys and values",
+]
+
+
+def _timed(llm: LLMResource, prompts: list, max_new_tokens: int, batched: bool) -> dict:
+    start = time.perf_counter()
+    if batched:
+        generations = llm.generate(prompts, max_new_tokens=max_new_tokens)
+    else:
+        generations: list[Generation] = []
+        for prompt in prompts:
+            generations += llm.generate([prompt], max_new_tokens=max_new_tokens)
+    seconds = time.perf_counter() - start
+    tokens = sum(g.completion_tokens for g in generations)
+    return {
+        "seconds": round(seconds, 2),
+        "tokens": tokens,
+        "tokens_per_s": round(tokens / seconds, 1),
+    }
+
+
+def benchmark_llm_batching(
+    llm: LLMResource | None = None,
+    *,
+    n_prompts: int = 16,
+    max_new_tokens: int = 64,
+    repeats: int = 2,
+) -> dict:
+    """Tokens/s of batched and sequential generation of `n_prompts` rewrites, and the ratio.
+
+    The modes alternate `repeats` times and the best run of each counts: the machine is
+    shared, and the best run is the one least disturbed by other processes.
+    """
+    llm = llm or LLMResource()
+    prompts = [render("rewrite", text=CHUNKS[i % len(CHUNKS)]) for i in range(n_prompts)]
+    load_start = time.perf_counter()
+    llm.generate(prompts[:1], max_new_tokens=4)  # loads the model / starts the server
+    load_seconds = time.perf_counter() - load_start
+    runs: dict[str, list[dict]] = {"batched": [], "sequential": []}
+    for _ in range(repeats):
+        for mode in runs:
+            runs[mode].append(_timed(llm, prompts, max_new_tokens, batched=mode == "batched"))
+    best = {mode: max(r, key=lambda run: run["tokens_per_s"]) for mode, r in runs.items()}
+    return {
+        "model_id": llm.model_id,
+        "prompts": n_prompts,
+        "max_new_tokens": max_new_tokens,
+        "batch_size": llm.batch_size,
+        "threads": llm.threads,
+        "load_seconds": round(load_seconds, 1),
+        **best,
+        "speedup": round(best["batched"]["tokens_per_s"] / best["sequential"]["tokens_per_s"], 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", default="auto")
+    parser.add_argument("--prompts", type=int, default=16)
+    parser.add_argument("--max-new-tokens", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=LLMResource().batch_size)
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+    llm = LLMResource(backend=args.backend, batch_size=args.batch_size)
+    result = benchmark_llm_batching(
+        llm, n_prompts=args.prompts, max_new_tokens=args.max_new_tokens, repeats=args.repeats
+    )
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""Language-model plumbing: prompt templates and versions, and each backend generating text.
+
+The model tests run the real bundled SmolLM2-135M: through llama.cpp's server (the CPU
+default), through transformers (the fallback; slow to load), and through the generic
+OpenAI-compatible client against a real llama.cpp server on loopback.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+from openai_server import openai_server  # noqa: F401  (session fixture)
+
+from resources import llama_server
+from resources.llm import LLMRequestError, LLMResource
+from vid2learn_dagster import prompting
+from vid2learn_dagster.llm_output import clean_text
+
+TRANSCRIPTS = [
+    "so um today we uh look at python lists",
+    "a list is like uh a sequence of things and you you index it from zero",
+    "dictionaries um map keys to values so you can look up a value by its key really fast",
+    "and finally uh loops, a for loop goes over every item in a list one at a time, "
+    "so you can like print each item or add them up, that's it for today",
+]
+VARIABLES = {
+    "rewrite": {"text": TRANSCRIPTS[1]},
+    "blend": {"speech": TRANSCRIPTS[1], "visual": "Slide 'Lists' with code: xs = [1, 2, 3]"},
+    "notebook_intro": {"outline": "1. Lists\n2. Dictionaries\n3. Loops"},
+    "notebook_topic": {"text": TRANSCRIPTS[2]},
+    "notebook_conclusion": {"outline": "1. Lists\n2. Dictionaries\n3. Loops"},
+}
+
+
+def rewrite_prompts() -> list[list[dict[str, str]]]:
+    return [prompting.render("rewrite", text=t) for t in TRANSCRIPTS]
+
+
+# --- prompts -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(VARIABLES))
+def test_every_template_renders_with_the_instruction_apart_from_the_data(name):
+    messages = prompting.render(name, **VARIABLES[name])
+    text = "\n".join(m["content"] for m in messages)
+    assert "$" not in text and "[user]" not in text
+    assert all(value in text for value in VARIABLES[name].values())
+    assert messages[-1]["role"] == "user"
+    # The instruction (system message, else the user message's last paragraph) holds no
+    # data: the LLM resource strips echoes of it, and must not strip copied data.
+    system = [m["content"] for m in messages if m["role"] == "system"]
+    instruction = system[0] if system else messages[-1]["content"].split("\n\n")[-1]
+    assert not any(value in instruction for value in VARIABLES[name].values())
+
+
+def test_render_without_a_variable_is_an_error():
+    with pytest.raises(KeyError):
+        prompting.render("rewrite")
+    with pytest.raises(FileNotFoundError):
+        prompting.load_prompt("no_such_prompt")
+
+
+def test_code_version_is_stable_and_changes_only_with_its_inputs(monkeypatch):
+    settings = {"max_new_tokens": 256, "temperature": 0.0}
+    rewrite = prompting.code_version(prompt_names=["rewrite"], model_id="m", settings=settings)
+    blend = prompting.code_version(prompt_names=["blend"], model_id="m", settings=settings)
+    assert rewrite == prompting.code_version(
+        prompt_names=["rewrite"], model_id="m", settings=dict(reversed(settings.items()))
+    )
+    assert len(rewrite) == 12 and rewrite != blend
+    assert rewrite != prompting.code_version(
+        prompt_names=["rewrite"], model_id="n", settings=settings
+    )
+    assert rewrite != prompting.code_version(
+        prompt_names=["rewrite"], model_id="m", settings={**settings, "temperature": 0.5}
+    )
+
+    original = prompting.load_prompt
+
+    def edited(name: str) -> str:
+        return original(name) + " Be brief." if name == "rewrite" else original(name)
+
+    monkeypatch.setattr(prompting, "load_prompt", edited)
+    assert rewrite != prompting.code_version(
+        prompt_names=["rewrite"], model_id="m", settings=settings
+    )
+    assert blend == prompting.code_version(prompt_names=["blend"], model_id="m", settings=settings)
+
+
+# --- backends ------------------------------------------------------------------------
+
+
+def assert_usable_batch(llm: LLMResource, prompts: list) -> None:
+    generations = llm.generate(prompts, max_new_tokens=48)
+    assert len(generations) == len(prompts)
+    for generation in generations:
+        assert clean_text(generation.text, prompt=prompting.load_prompt("rewrite")), generation
+        assert 0 < generation.completion_tokens <= 48
+    # Results come back in prompt order: the prompts are of increasing length.
+    counts = [g.prompt_tokens for g in generations]
+    assert counts == sorted(counts) and len(set(counts)) == len(counts)
+
+
+@pytest.fixture(scope="session")
+def cpu_llm() -> LLMResource:
+    if not llama_server.available():
+        pytest.skip(f"CPU default backend missing: {llama_server.INSTALL_HINT}")
+    return LLMResource(backend="llama-server")
+
+
+def test_cpu_default_backend_answers_every_prompt_of_a_batch(cpu_llm):
+    assert cpu_llm.model_id == "llama-server:SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert_usable_batch(cpu_llm, rewrite_prompts())
+
+
+def test_cpu_backend_rewrite_removes_fillers_and_keeps_the_content(cpu_llm):
+    (generation,) = cpu_llm.generate(
+        [prompting.render("rewrite", text=TRANSCRIPTS[1])], max_new_tokens=48
+    )
+    words = clean_text(generation.text).lower()
+    assert "list" in words and "zero" in words
+    assert " um " not in f" {words} " and " uh " not in f" {words} "
+
+
+@pytest.mark.slow
+def test_transformers_backend_answers_every_prompt_of_a_batch():
+    pytest.importorskip("transformers")
+    llm = LLMResource(backend="transformers", batch_size=4)
+    assert llm.model_id == "transformers:SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert_usable_batch(llm, rewrite_prompts())
+
+
+def test_openai_backend_against_a_real_server(openai_server):  # noqa: F811
+    llm = LLMResource(backend="openai", base_url=openai_server, batch_size=4)
+    assert llm.model_id == f"openai:{openai_server}"
+    assert_usable_batch(llm, rewrite_prompts())
+
+
+def test_openai_backend_structured_output_follows_the_schema(openai_server):  # noqa: F811
+    schema = {
+        "type": "object",
+        "properties": {"title": {"type": "string", "maxLength": 60}},
+        "required": ["title"],
+        "additionalProperties": False,
+    }
+    llm = LLMResource(backend="openai", base_url=openai_server)
+    (generation,) = llm.generate(
+        [prompting.render("notebook_intro", **VARIABLES["notebook_intro"])],
+        max_new_tokens=64,
+        json_schema=schema,
+    )
+    data = json.loads(generation.text)
+    assert set(data) == {"title"} and isinstance(data["title"], str)
+
+
+def test_openai_backend_reports_an_unreachable_server_after_retrying():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # nothing listens once the socket closes
+    llm = LLMResource(
+        backend="openai",
+        base_url=f"http://127.0.0.1:{port}/v1",
+        model="x",
+        max_retries=1,
+        timeout_s=2,
+    )
+    with pytest.raises(LLMRequestError, match="2 attempts failed"):
+        llm.generate(["hello"], max_new_tokens=4)

@@ -1,0 +1,201 @@
+"""Tolerant parsing of language-model output into usable strings.
+
+Small local models (SmolLM2-135M on CPU) echo their instructions, wrap answers in code
+fences, loop on one sentence, stop mid-JSON or ignore the requested markers, and a
+remote model may add prose around its JSON. Every function here returns something the
+caller can use, falling back to a caller-given default rather than raising, because one
+odd generation must not fail a whole video's partition.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from typing import Any
+
+_FENCE = re.compile(r"```[\w+-]*\s*\n?(.*?)(?:```|$)", re.DOTALL)
+_WRAPPING_FENCE = re.compile(r"```[\w+-]*[ \t]*\n?((?:(?!```).)*)(?:```)?", re.DOTALL)
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
+_PREAMBLE = re.compile(
+    r"^\s*(sure|certainly|of course|okay|here is|here's|here are|below is)\b.*:\s*$",
+    re.IGNORECASE,
+)
+_PLACEHOLDER = re.compile(r"^\s*<[^<>]{1,40}>\s*$")
+_SENTENCE_END = re.compile(r"((?<=[.!?])[ \t]+|[ \t]*\n\s*)")
+_CODE_BLOCK = re.compile(r"(```.*?(?:```|$))", re.DOTALL)
+_ECHO_SIMILARITY = 0.85  # lines this close to a prompt line are echoes, not answers
+_ECHO_MIN_PREFIX = 24  # a truncated echo shorter than this may be a coincidence
+
+
+def _normalize(line: str) -> str:
+    return " ".join(line.lower().split())
+
+
+def unwrap_fence(text: str) -> str:
+    """The contents of a fenced block wrapping the whole answer, else the text itself.
+
+    Only a leading fence is unwrapped: an explanation that contains a code example
+    must keep its prose.
+    """
+    match = _WRAPPING_FENCE.fullmatch(text.strip())
+    return match.group(1).strip() if match else text.strip()
+
+
+def strip_echo(text: str, prompt: str) -> str:
+    """Drop output lines that repeat a line of the prompt (SmolLM2 restates its task).
+
+    Compares whole lines with a fuzzy ratio, so a copied instruction with changed
+    punctuation or case is still caught, while a rewrite of the transcript is not; a
+    line cut off by the token limit counts when it is a long enough prefix of a prompt line.
+    """
+    prompt_lines = {_normalize(p) for p in prompt.splitlines() if p.strip()}
+
+    def echoed(norm: str) -> bool:
+        return bool(norm) and any(
+            norm == p
+            or (len(norm) >= _ECHO_MIN_PREFIX and p.startswith(norm))
+            or difflib.SequenceMatcher(None, norm, p).ratio() >= _ECHO_SIMILARITY
+            for p in prompt_lines
+        )
+
+    return "\n".join(line for line in text.splitlines() if not echoed(_normalize(line))).strip()
+
+
+def _dedupe_prose(prose: str, seen: set[str]) -> str:
+    parts = _SENTENCE_END.split(prose)  # sentence, separator, sentence, ...
+    kept = []
+    for sentence, separator in zip(parts[::2], [*parts[1::2], ""], strict=True):
+        key = _normalize(sentence).strip("#*-. ")
+        if key and key in seen:
+            continue
+        seen.add(key)
+        kept.append(sentence + separator)
+    return "".join(kept)
+
+
+def drop_repeats(text: str) -> str:
+    """Keep the first occurrence of each sentence or line: greedy decoding of a small model
+    loops. Whitespace is kept, and fenced code is left alone (code repeats lines legitimately).
+    """
+    seen: set[str] = set()
+    pieces = _CODE_BLOCK.split(text)  # prose, code, prose, ...
+    kept = [
+        piece if index % 2 else _dedupe_prose(piece, seen) for index, piece in enumerate(pieces)
+    ]
+    return re.sub(r"\n{3,}", "\n\n", "".join(kept)).strip()
+
+
+def clean_text(text: str, *, prompt: str = "", fallback: str = "") -> str:
+    """Plain answer text: no fences, echoes, chatty preambles, placeholders or loops.
+
+    Returns `fallback` (e.g. the untouched transcript) when nothing usable is left.
+    """
+    body = unwrap_fence(text)
+    if prompt:
+        body = strip_echo(body, prompt)
+    lines = [
+        line
+        for line in body.splitlines()
+        if not _PREAMBLE.match(line) and not _PLACEHOLDER.match(line)
+    ]
+    body = drop_repeats("\n".join(lines))
+    return body or fallback
+
+
+def _close_truncated(fragment: str) -> str:
+    """Append the quotes and brackets a truncated JSON fragment is missing."""
+    stack: list[str] = []
+    in_string = escaped = False
+    for ch in fragment:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "{[":
+            stack.append("}" if ch == "{" else "]")
+        elif ch in "}]" and stack:
+            stack.pop()
+    if in_string:
+        fragment += '"'
+    fragment = fragment.rstrip().rstrip(",")
+    if fragment.endswith(":"):
+        fragment += " null"
+    return fragment + "".join(reversed(stack))
+
+
+def _cut_points(fragment: str) -> list[int]:
+    """Where to cut a fragment that does not close cleanly: the end, then each comma back."""
+    commas = [i for i, ch in enumerate(fragment) if ch == ","]
+    return [len(fragment), *reversed(commas)][:64]
+
+
+def extract_json(text: str) -> Any | None:
+    """The first JSON object or array in `text`, repaired if truncated; None if there is none.
+
+    Handles code fences, prose before and after, and output cut off by `max_new_tokens`
+    (closes open strings and brackets, dropping a half-written last member if needed).
+    """
+    fenced = _FENCE.search(text)
+    for candidate in (fenced.group(1) if fenced else "", text):
+        starts = [i for i in (candidate.find("{"), candidate.find("[")) if i >= 0]
+        if not starts:
+            continue
+        fragment = candidate[min(starts) :]
+        try:
+            return json.JSONDecoder().raw_decode(fragment)[0]
+        except json.JSONDecodeError:
+            pass
+        for cut in _cut_points(fragment):
+            try:
+                return json.loads(_close_truncated(fragment[:cut]))
+            except json.JSONDecodeError:
+                continue
+    return None
+
+
+def json_field(text: str, key: str, *, fallback: str = "") -> str:
+    """A string field of the JSON object in `text`; `fallback` when absent or not JSON."""
+    data = extract_json(text)
+    value = data.get(key) if isinstance(data, dict) else None
+    if value is None:
+        return fallback
+    return (value if isinstance(value, str) else json.dumps(value)).strip() or fallback
+
+
+def split_sections(text: str, names: list[str]) -> dict[str, str]:
+    """Split `### NAME` delimited output into {name: body} for the expected names.
+
+    Headings match case-insensitively at any Markdown level, ignoring `:` and `*`.
+    Text before the first known marker, or the whole text when no marker appears,
+    goes to the first name, so a model that ignored the format still yields its answer.
+    Every expected name is present in the result (empty when missing).
+    """
+    wanted = {name.lower(): name for name in names}
+    sections: dict[str, list[str]] = {name: [] for name in names}
+    current = names[0]
+    for line in unwrap_fence(text).splitlines():
+        heading = _HEADING.match(line)
+        key = heading.group(1).strip("*: ").lower() if heading else None
+        if key in wanted:
+            current = wanted[key]
+            continue
+        sections[current].append(line)
+    return {name: drop_repeats("\n".join(body)) for name, body in sections.items()}
+
+
+def heading_and_body(text: str, *, fallback_heading: str, prompt: str = "") -> tuple[str, str]:
+    """A Markdown heading line and the text after it (the notebook prompts ask for this).
+
+    The first heading wins; later headings (a small model repeats them) are dropped and
+    every other line is body. Without a heading, `fallback_heading` is used.
+    """
+    lines = clean_text(text, prompt=prompt).splitlines()
+    headings = [m.group(1).strip("*: ") for m in map(_HEADING.match, lines) if m]
+    body = "\n".join(line for line in lines if not _HEADING.match(line)).strip()
+    return (headings[0] if headings and headings[0] else fallback_heading), body
