@@ -128,7 +128,7 @@ class WhisperResource(dg.ConfigurableResource):
     `model`: a faster-whisper model name (downloaded from the Hugging Face hub) or a
     CTranslate2 model folder; empty picks the bundled offline tiny.en on CPU and
     `gpu_model` on CUDA. `device`: "auto", "cpu" or "cuda". `compute_type`: "default"
-    is int8 on CPU and float16 on CUDA. `beam_size`: 0 = 2 on CPU, 5 on CUDA.
+    is int8 on CPU and float16 on CUDA. `beam_size`: 0 = 1 (greedy) on CPU, 5 on CUDA.
     `batch_size`: 0 = sequential on CPU and 16 on CUDA, 1 = sequential, >1 = batched.
     `cpu_threads`: 0 = min(4, cores).
     `language`: empty detects it (English-only models always use "en").
@@ -163,14 +163,17 @@ class WhisperResource(dg.ConfigurableResource):
         return LoadSettings(model, device, compute_type, threads)
 
     def _beam_size(self, device: str) -> int:
-        # Measured on 2 quiet CPU cores, sample lecture, warm model (wall s, same 4 % WER):
-        # faster-whisper's plain beam-5 call 3.85; ours with VAD and word timings at
-        # beam 5 ~4.6, beam 3 4.0, beam 2 3.58, greedy 3.12. Beam 2 keeps the search
-        # (greedy lost 5 WER points on other espeak lectures) and is not slower than the
-        # plain call. GPUs keep the usual beam 5.
+        # Measured on 2 quiet CPU cores, sample lecture, warm model (wall s): faster-whisper's
+        # plain beam-5 call 3.85; ours with VAD and word timings at beam 3 4.0, beam 2 3.58,
+        # greedy 3.12, all at 4 % WER (jfk.flac: 0 % greedy and beam 2). Only greedy keeps
+        # the whole stage (which also reads inputs and writes tables) from being slower than
+        # the plain call (issue 2's floor). Greedy with temperature fallback is also
+        # openai-whisper's own `transcribe()` default. Helpers measured greedy 5 WER points
+        # worse on another espeak-ng lecture: set `beam_size` for accuracy over speed.
+        # GPUs keep the usual beam 5.
         if self.beam_size:
             return self.beam_size
-        return 5 if device == "cuda" else 2
+        return 5 if device == "cuda" else 1
 
     def _batch_size(self, device: str) -> int:
         if self.batch_size:
