@@ -10,8 +10,10 @@ with continuous batching across parallel slots (FACTS.md, LLM section).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib.util
 import os
+import signal
 import socket
 import subprocess
 import tempfile
@@ -92,7 +94,13 @@ class LlamaServer:
             *("--ctx-size", str(self.context), "--kv-unified", "--cache-ram", "0", "--no-webui"),
         ]
         with self._log.open("wb") as log:
-            self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+            self._process = subprocess.Popen(
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                preexec_fn=_stop_with_parent,  # only a prctl call: safe after fork
+            )
         self._wait_healthy(timeout_s)
         return self
 
@@ -129,3 +137,16 @@ class LlamaServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _stop_with_parent() -> None:
+    """In the forked child: have Linux SIGTERM the server when its parent goes away.
+
+    `atexit` stops the server on a normal interpreter exit, but Dagster's multiprocess
+    step workers end with `os._exit`, which skips it: every LLM step left a ~1 GB
+    llama-server behind. PR_SET_PDEATHSIG covers that and SIGKILLed workers too. It
+    fires when the *thread* that started the server ends, which is the step's own thread
+    in Dagster (in-process and multiprocess executors alike). Elsewhere it is a no-op.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
