@@ -9,14 +9,12 @@ stores publish an object only when its upload completes, which gives the same pr
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
 import pandas as pd
 import pyarrow.parquet as pq
 from upath import UPath
 
-from vid2learn_dagster.files import temporary_sibling
+from vid2learn_dagster.files import write_parquet
 from vid2learn_dagster.tables import to_arrow
 
 
@@ -29,14 +27,7 @@ class ParquetIOManager(dg.UPathIOManager):
                 f"{context.asset_key.to_user_string()} returned {type(obj).__name__}, "
                 "expected a pandas DataFrame"
             )
-        table = to_arrow(obj, context.asset_key.path[-1])
-        if path.protocol in ("", "file", "local"):
-            tmp = temporary_sibling(path)
-            pq.write_table(table, str(tmp))
-            os.replace(str(tmp), str(path))
-        else:
-            with path.open("wb") as f:
-                pq.write_table(table, f)
+        write_parquet(to_arrow(obj, context.asset_key.path[-1]), path)
 
     def load_from_path(self, context: dg.InputContext, path: UPath) -> pd.DataFrame:
         with path.open("rb") as f:

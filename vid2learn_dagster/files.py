@@ -13,6 +13,10 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+from upath import UPath
+
 
 def temporary_sibling(final: Path) -> Path:
     """A unique hidden name beside `final` (same folder, so the rename is atomic)."""
@@ -30,3 +34,18 @@ def atomic_path(final: Path) -> Iterator[Path]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+def write_parquet(table: pa.Table, path: UPath) -> None:
+    """Write a Parquet file at a local path or fsspec URL without a partial file ever showing.
+
+    Local files go through `atomic_path`; object stores publish an object only when its
+    upload completes, which gives the same promise.
+    """
+    if path.protocol in ("", "file", "local"):
+        with atomic_path(Path(path.path)) as tmp:
+            pq.write_table(table, str(tmp))
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as f:
+            pq.write_table(table, f)

@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 from upath import UPath
 
-from vid2learn_dagster.files import temporary_sibling
+from vid2learn_dagster.files import write_parquet
 from vid2learn_dagster.tables import conform, empty_table, to_arrow
 
 
@@ -33,15 +33,7 @@ class VideoRegistry:
 
     def write_table(self, table: str, name: str, df: pd.DataFrame) -> None:
         """Write `<table>/<name>.parquet` atomically (typed by `tables.SCHEMAS`)."""
-        path = self.base / table / f"{name}.parquet"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.protocol in ("", "file", "local"):
-            tmp = temporary_sibling(path)
-            pq.write_table(to_arrow(df, table), str(tmp))
-            tmp.rename(path)
-        else:
-            with path.open("wb") as f:
-                pq.write_table(to_arrow(df, table), f)
+        write_parquet(to_arrow(df, table), self.base / table / f"{name}.parquet")
 
     def read_table(self, table: str) -> pd.DataFrame:
         """Every `<table>/*.parquet` file as one table (empty and typed when there is none)."""
