@@ -13,7 +13,15 @@ from assets.topic_segments import topic_segments
 from assets.transcript import transcript
 from assets.visual_descriptions import visual_descriptions
 
-# In graph order; every one is partitioned by video.
+# In graph order; every one is partitioned by video. The model stages come last and can
+# take a batch of videos in one step (assets/batches.py); the others take one video.
+BATCHED_STAGE_ASSETS = [
+    visual_descriptions,
+    rewritten_chunks,
+    blended_chunks,
+    topic_segments,
+    notebook,
+]
 STAGE_ASSETS = [
     source_video,
     audio,
@@ -21,11 +29,7 @@ STAGE_ASSETS = [
     transcript,
     keyframes,
     chunks,
-    visual_descriptions,
-    rewritten_chunks,
-    blended_chunks,
-    topic_segments,
-    notebook,
+    *BATCHED_STAGE_ASSETS,
 ]
 
-__all__ = ["STAGE_ASSETS", "STAGE_CHECKS", "playlist_entries"]
+__all__ = ["BATCHED_STAGE_ASSETS", "STAGE_ASSETS", "STAGE_CHECKS", "playlist_entries"]

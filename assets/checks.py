@@ -10,6 +10,7 @@ import dagster as dg
 import pandas as pd
 from upath import UPath
 
+from assets.batches import VideoTables
 from assets.common import videos_partitions
 from resources.catalog import DuckDBCatalog
 from resources.media_store import MediaStore
@@ -82,11 +83,13 @@ def chunks_cover_transcript(
     blocking=True,
     description="The notebook file is valid nbformat v4 with at least one section.",
 )
-def notebook_valid(
-    context: dg.AssetCheckExecutionContext, notebook: pd.DataFrame, media: MediaStore
-) -> dg.AssetCheckResult:
-    path = media.fetch(notebook["notebook_path"].iloc[0], context.partition_key)
-    return _result(checks.notebook_valid(path), dg.AssetCheckSeverity.ERROR)
+def notebook_valid(notebook: VideoTables, media: MediaStore) -> dg.AssetCheckResult:
+    # `notebook` is a batched model stage, so this check may see several videos at once.
+    outcomes = {
+        video: checks.notebook_valid(media.fetch(table["notebook_path"].iloc[0], video))
+        for video, table in notebook.items()
+    }
+    return _result(CheckOutcome.per_video(outcomes), dg.AssetCheckSeverity.ERROR)
 
 
 @dg.asset_check(

@@ -1,17 +1,20 @@
-"""Running one `LLMTask` as one batched call, with the token counts for asset metadata."""
+"""Running one `LLMTask` as one batched call over a batch of videos, with the token counts
+for asset metadata."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from resources.llm import LLMResource
+from vid2learn_dagster.batching import call_batched
 from vid2learn_dagster.generation import LLMTask, Messages, generate_where_needed
 
 
 def run_task(
-    llm: LLMResource, task: LLMTask, prompts: Sequence[Messages | None]
-) -> tuple[list[str], dict[str, int]]:
-    """Answers aligned with `prompts` ("" where a prompt is None) and the call's usage."""
+    llm: LLMResource, task: LLMTask, prompts: Mapping[str, Sequence[Messages | None]]
+) -> tuple[dict[str, list[str]], dict[str, int]]:
+    """Answers per video, aligned with its prompts ("" where a prompt is None), from one
+    `generate` call for every video's prompts together; and the call's token usage."""
     usage = {"prompts": 0, "prompt_tokens": 0, "completion_tokens": 0}
 
     def generate(batch: list[Messages]) -> list[str]:
@@ -26,4 +29,5 @@ def run_task(
         usage["completion_tokens"] += sum(g.completion_tokens for g in generations)
         return [g.text for g in generations]
 
-    return generate_where_needed(prompts, generate), usage
+    answers = call_batched(prompts, lambda flat: generate_where_needed(flat, generate))
+    return answers, usage

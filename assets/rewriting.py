@@ -1,10 +1,11 @@
 """`rewritten_chunks` and `blended_chunks`: each chunk's speech cleaned, then blended with
-its slide, every chunk of a video in one batched LLM call per stage."""
+its slide; every chunk of every video in the step goes out in one batched LLM call."""
 
 import dagster as dg
 import pandas as pd
 
-from assets.common import MODEL_RETRY, markdown_preview, videos_partitions
+from assets.batches import VideoTables, batch_metadata, model_stage
+from assets.common import markdown_preview
 from assets.llm_calls import run_task
 from assets.versions import CODE_VERSIONS
 from resources.llm import LLMResource
@@ -20,54 +21,52 @@ from vid2learn_dagster.rewriting import (
 _COLUMNS = ["chunk_id", "start", "end", "text"]
 
 
-def _metadata(table: pd.DataFrame, before: pd.Series, usage: dict, model: str) -> dict:
+def _metadata(table: pd.DataFrame, before: pd.Series) -> dict:
     """Counts, how many model answers survived the grounding check, and a preview."""
     changed = int((table["text"].to_numpy() != before.fillna("").to_numpy()).sum())
     return {
         "chunks": len(table),
-        "model": model,
-        **usage,
         "model_text_kept": changed,
         "preview": markdown_preview(table, _COLUMNS),
     }
 
 
-@dg.asset(
-    partitions_def=videos_partitions,
-    pool="gpu",
-    retry_policy=MODEL_RETRY,
+@model_stage(
     kinds={"llm", "parquet"},
     group_name="language",
     code_version=CODE_VERSIONS["rewritten_chunks"],
 )
-def rewritten_chunks(
-    context: dg.AssetExecutionContext, chunks: pd.DataFrame, llm: LLMResource
-) -> dg.MaterializeResult:
+def rewritten_chunks(chunks: VideoTables, llm: LLMResource) -> dg.MaterializeResult:
     """Each chunk's speech without fillers, false starts and ASR slips, adding no facts.
 
     Sentences the speech does not support are dropped; where too little is left, the
     chunk keeps its original speech. Chunks without speech skip the model.
     """
-    answers, usage = run_task(llm, REWRITE, rewrite_prompts(chunks))
-    table = rewritten_table(context.partition_key, chunks, answers, llm.model_id)
+    answers, usage = run_task(
+        llm, REWRITE, {video: rewrite_prompts(table) for video, table in chunks.items()}
+    )
+    tables = {
+        video: rewritten_table(video, table, answers[video], llm.model_id)
+        for video, table in chunks.items()
+    }
     return dg.MaterializeResult(
-        value=table, metadata=_metadata(table, chunks["text"], usage, llm.model_id)
+        value=tables,
+        metadata=batch_metadata(
+            {video: _metadata(tables[video], chunks[video]["text"]) for video in tables},
+            {"model": llm.model_id, **usage},
+        ),
     )
 
 
-@dg.asset(
-    partitions_def=videos_partitions,
-    pool="gpu",
-    retry_policy=MODEL_RETRY,
+@model_stage(
     kinds={"llm", "parquet"},
     group_name="language",
     code_version=CODE_VERSIONS["blended_chunks"],
 )
 def blended_chunks(
-    context: dg.AssetExecutionContext,
-    rewritten_chunks: pd.DataFrame,
-    chunks: pd.DataFrame,
-    visual_descriptions: pd.DataFrame,
+    rewritten_chunks: VideoTables,
+    chunks: VideoTables,
+    visual_descriptions: VideoTables,
     llm: LLMResource,
 ) -> dg.MaterializeResult:
     """One explanatory text per chunk from its cleaned speech and its keyframe's description.
@@ -75,11 +74,21 @@ def blended_chunks(
     Falls back to the speech followed by the slide's text when the model's answer drops
     the speech or is not supported by speech and slide.
     """
-    prompts = blend_prompts(rewritten_chunks, chunks, visual_descriptions)
-    answers, usage = run_task(llm, BLEND, prompts)
-    table = blended_table(
-        context.partition_key, rewritten_chunks, chunks, visual_descriptions, answers, llm.model_id
+    inputs = {
+        video: (rewritten, chunks[video], visual_descriptions[video])
+        for video, rewritten in rewritten_chunks.items()
+    }
+    answers, usage = run_task(
+        llm, BLEND, {video: blend_prompts(*tables) for video, tables in inputs.items()}
     )
+    tables = {
+        video: blended_table(video, *tables, answers[video], llm.model_id)
+        for video, tables in inputs.items()
+    }
     return dg.MaterializeResult(
-        value=table, metadata=_metadata(table, rewritten_chunks["text"], usage, llm.model_id)
+        value=tables,
+        metadata=batch_metadata(
+            {video: _metadata(tables[video], rewritten_chunks[video]["text"]) for video in tables},
+            {"model": llm.model_id, **usage},
+        ),
     )

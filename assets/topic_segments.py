@@ -2,9 +2,9 @@
 
 import dagster as dg
 import numpy as np
-import pandas as pd
 
-from assets.common import MODEL_RETRY, markdown_preview, videos_partitions
+from assets.batches import VideoTables, batch_metadata, model_stage
+from assets.common import markdown_preview
 from assets.versions import CODE_VERSIONS, TOPIC_DEFAULTS
 from resources.embedder import EmbedderResource
 from vid2learn_dagster.segmenting import segment_slides
@@ -20,42 +20,45 @@ class TopicSegmentsConfig(dg.Config):
     max_slides: int = TOPIC_DEFAULTS["max_slides"]
 
 
-@dg.asset(
-    partitions_def=videos_partitions,
-    pool="gpu",
-    retry_policy=MODEL_RETRY,
+@model_stage(
     kinds={"sentencetransformers", "parquet"},
     group_name="language",
     code_version=CODE_VERSIONS["topic_segments"],
 )
 def topic_segments(
-    context: dg.AssetExecutionContext,
     config: TopicSegmentsConfig,
-    blended_chunks: pd.DataFrame,
-    chunks: pd.DataFrame,
+    blended_chunks: VideoTables,
+    chunks: VideoTables,
     embedder: EmbedderResource,
 ) -> dg.MaterializeResult:
-    """Topics: runs of slides whose blended texts' embeddings stay close to the topic's mean."""
-    topics, vectors = segment_slides(
-        blended_chunks,
-        chunks,
-        embedder.embed,
-        threshold=config.threshold,
-        min_slides=config.min_slides,
-        max_slides=config.max_slides,
-    )
-    table = topic_table(context.partition_key, topics)
-    # Neighbouring slides' similarities: what to look at when tuning the threshold.
-    neighbours = np.sum(vectors[1:] * vectors[:-1], axis=1) if len(vectors) > 1 else []
-    return dg.MaterializeResult(
-        value=table,
-        metadata={
-            "topics": len(table),
-            "chunks": len(blended_chunks),
+    """Topics: runs of slides whose blended texts' embeddings stay close to the topic's mean.
+
+    Videos are segmented one after another (a lecture's slides are few; the model is
+    loaded once for the step).
+    """
+    tables, metadata = {}, {}
+    for video, blended in blended_chunks.items():
+        topics, vectors = segment_slides(
+            blended,
+            chunks[video],
+            embedder.embed,
+            threshold=config.threshold,
+            min_slides=config.min_slides,
+            max_slides=config.max_slides,
+        )
+        tables[video] = topic_table(video, topics)
+        # Neighbouring slides' similarities: what to look at when tuning the threshold.
+        neighbours = np.sum(vectors[1:] * vectors[:-1], axis=1) if len(vectors) > 1 else []
+        metadata[video] = {
+            "topics": len(tables[video]),
+            "chunks": len(blended),
             "slides": len(vectors),
-            "threshold": config.threshold,
             "neighbour_similarity": ", ".join(f"{s:.2f}" for s in neighbours),
-            "model": embedder.model_id,
-            "preview": markdown_preview(table, ["topic_id", "start", "end", "text"]),
-        },
+            "preview": markdown_preview(tables[video], ["topic_id", "start", "end", "text"]),
+        }
+    return dg.MaterializeResult(
+        value=tables,
+        metadata=batch_metadata(
+            metadata, {"threshold": config.threshold, "model": embedder.model_id}
+        ),
     )

@@ -9,10 +9,11 @@ same audio and model in the same run, faster-whisper's plain sequential
 `WhisperModel.transcribe` as the baseline for our transcript stage; the language
 model's tokens/s batched vs one call per chunk (`benchmarks/llm_batching.py`); and the
 offline diarizer's wall time, real-time factor and DER on two references
-(`benchmarks/diarization.py`).
+(`benchmarks/diarization.py`); and the model stages of both videos run again, once
+video by video and once as one batch of two (`assets/batches.py`).
 
     python -m benchmarks.pipeline [--video PATH] [--skip-baseline] [--skip-llm-batching]
-                                  [--skip-diarization]
+                                  [--skip-diarization] [--skip-video-batching]
 """
 
 from __future__ import annotations
@@ -46,12 +47,13 @@ def stage_seconds(instance, run_id: str) -> dict[str, float]:
     return {step: round(finished[step] - started[step], 3) for step in finished if step in started}
 
 
-def run_pipeline(video: Path, project: Path) -> dict:
+def run_pipeline(video: Path, project: Path, skip_video_batching: bool = False) -> dict:
     """Materialize every stage for `video` in a fresh project, twice in one process.
 
     The first video pays the once-per-process costs (imports, model loads); the second
     (the same file under another URL, so another partition) shows the per-video cost a
-    long-running worker pays. Returns both runs' timings.
+    long-running worker pays. Returns both runs' timings and, unless skipped, the model
+    stages' timings video by video against one batch of both.
     """
     os.environ["VID2LEARN_HOME"] = str(project)
     os.environ["DAGSTER_HOME"] = str(project / ".dagster_home")
@@ -79,7 +81,36 @@ def run_pipeline(video: Path, project: Path) -> dict:
                     "stages": stage_seconds(instance, result.run_id),
                 }
             )
-    return {**runs[0], "warm": runs[1]}
+        video_batching = None if skip_video_batching else model_stages_batched(instance)
+    return {**runs[0], "warm": runs[1], "video_batching": video_batching}
+
+
+def model_stages_batched(instance) -> dict:
+    """Wall seconds of every model stage for both (warm) videos: one run per video, then
+    one run over the two as a batch. Same files, same models, same process."""
+    from assets import BATCHED_STAGE_ASSETS
+    from vid2learn_dagster.cli import run_videos
+    from vid2learn_dagster.partitions import videos_partitions
+
+    keys = instance.get_dynamic_partitions(videos_partitions.name)
+    stages = {key for asset in BATCHED_STAGE_ASSETS for key in asset.keys}
+
+    def timed(batches: list[list[str]]) -> float:
+        began = time.perf_counter()
+        for batch in batches:
+            outcome = run_videos(instance, batch, selections=dict.fromkeys(batch, stages))
+            if not all(outcome.values()):
+                raise RuntimeError(f"model stages failed: {outcome}")
+        return round(time.perf_counter() - began, 3)
+
+    one_by_one = timed([[key] for key in keys])
+    batched = timed([keys])
+    return {
+        "videos": len(keys),
+        "one_run_per_video_seconds": one_by_one,
+        "one_batched_run_seconds": batched,
+        "speedup": round(one_by_one / batched, 3),
+    }
 
 
 def main() -> None:
@@ -91,11 +122,12 @@ def main() -> None:
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--skip-llm-batching", action="store_true")
     parser.add_argument("--skip-diarization", action="store_true")
+    parser.add_argument("--skip-video-batching", action="store_true")
     args = parser.parse_args()
 
     duration = probe_media(args.video).duration
     with tempfile.TemporaryDirectory(prefix="vid2learn-bench-") as tmp:
-        run = run_pipeline(args.video, Path(tmp))
+        run = run_pipeline(args.video, Path(tmp), args.skip_video_batching)
         report = {
             "video": str(args.video),
             "video_seconds": round(duration, 3),
@@ -111,6 +143,7 @@ def main() -> None:
                 step: {"seconds": s, "rtf": round(s / duration, 4)}
                 for step, s in run["warm"]["stages"].items()
             },
+            "video_batching": run["video_batching"],
         }
         if not args.skip_baseline:
             from benchmarks.whisper_baseline import sequential_baseline

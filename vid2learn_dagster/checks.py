@@ -9,7 +9,7 @@ table before it reaches the notebook.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +35,21 @@ class CheckOutcome:
         if not problems:
             return cls(True, ok)
         return cls(False, f"{failed}: {len(problems)} problems", problems[:_EXAMPLES])
+
+    @classmethod
+    def per_video(cls, outcomes: Mapping[str, CheckOutcome]) -> CheckOutcome:
+        """One outcome for a step that checked several videos (a batched model stage):
+        a single video's as is; else passed only if every video passed, naming the others."""
+        if len(outcomes) == 1:
+            return next(iter(outcomes.values()))
+        failed = {video: o for video, o in outcomes.items() if not o.passed}
+        if not failed:
+            return cls(True, f"all {len(outcomes)} videos passed")
+        problems = [
+            f"{video}: {o.description}" + "".join(f"; {p}" for p in o.problems)
+            for video, o in failed.items()
+        ]
+        return cls(False, f"{len(failed)} of {len(outcomes)} videos failed", problems[:_EXAMPLES])
 
 
 def _bad_times(table: pd.DataFrame, label: str, duration: float) -> list[str]:

@@ -61,43 +61,93 @@ def add_videos(instance, targets: list[str], source: str) -> list[str]:
 def run_videos(
     instance, keys: list[str], log_level: str = "WARNING", selections: dict | None = None
 ) -> dict[str, bool]:
-    """Materialize every stage for each video in-process (only `selections[key]`, a list of
-    asset keys, when given); returns success per key."""
+    """Materialize every stage for each video in-process (only `selections[key]`, a set of
+    asset keys, when given); returns success per key.
+
+    One video is one run. Several videos: the per-video stages run one video at a time, then
+    the model stages take neighbouring videos in one run each (`assets/batches.py`), so a
+    model is loaded once and batches every video's prompts; a video whose own stages failed
+    is left out of the model runs.
+    """
+    from dagster import AssetKey
+
+    from assets import BATCHED_STAGE_ASSETS
+    from vid2learn_dagster.batching import contiguous_batches
     from vid2learn_dagster.definitions import build_definitions
     from vid2learn_dagster.jobs import process_video_job
-    from vid2learn_dagster.progress import run_with_progress
+    from vid2learn_dagster.partitions import videos_partitions
 
     # Built now, not at import, so the project paths of this invocation are used.
     job = build_definitions().resolve_job_def(process_video_job.name)
-    outcome = {}
+    every = set(job.asset_layer.selected_asset_keys)
+    wanted = {key: set((selections or {}).get(key) or every) for key in keys}
+    if len(keys) == 1:
+        return {keys[0]: _execute(instance, job, keys, wanted[keys[0]], log_level)}
+
+    batched = {key for a in BATCHED_STAGE_ASSETS for key in a.keys}
+    outcome = {
+        key: _execute(instance, job, [key], wanted[key] - batched, log_level)
+        if wanted[key] - batched
+        else True
+        for key in keys
+    }
+    groups: dict[frozenset[AssetKey], list[str]] = {}
     for key in keys:
-        run_id = str(uuid.uuid4())
-        selection = (selections or {}).get(key)
-        result = run_with_progress(
-            instance,
-            run_id,
-            len(selection) if selection else len(job.nodes_in_topological_order),
-            key,
-            lambda key=key, run_id=run_id, selection=selection: job.execute_in_process(
-                # The bar shows progress; the full log is in the UI (or --log-level INFO).
-                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-                instance=instance,
-                partition_key=key,
-                run_id=run_id,
-                asset_selection=selection,
-                raise_on_error=False,
-                tags={"vid2learn/launched_by": "cli"},
-            ),
-        )
-        outcome[key] = result.success
-        if not result.success:
-            for event in result.all_events:
-                if event.is_failure and event.step_key:
-                    print(
-                        f"vid2learn: {key}: {event.step_key} failed: {event.message}",
-                        file=sys.stderr,
-                    )
+        if outcome[key] and wanted[key] & batched:
+            groups.setdefault(frozenset(wanted[key] & batched), []).append(key)
+    order = instance.get_dynamic_partitions(videos_partitions.name)
+    for selection, members in groups.items():
+        for batch in contiguous_batches(order, members):
+            ok = _execute(instance, job, batch, selection, log_level)
+            outcome.update(dict.fromkeys(batch, ok))
     return outcome
+
+
+def _execute(instance, job, videos: list[str], selection: set, log_level: str) -> bool:
+    """One in-process run of `selection` for one video or a range of neighbouring videos,
+    with a progress bar; failures are printed per step."""
+    from dagster._core.storage.tags import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+    )
+
+    from vid2learn_dagster.progress import run_with_progress
+
+    run_id = str(uuid.uuid4())
+    tags = {"vid2learn/launched_by": "cli"}
+    if len(videos) == 1:
+        label, partition_key = videos[0], videos[0]
+    else:
+        label, partition_key = f"{len(videos)} videos {videos[0]}..{videos[-1]}", None
+        tags |= {
+            ASSET_PARTITION_RANGE_START_TAG: videos[0],
+            ASSET_PARTITION_RANGE_END_TAG: videos[-1],
+        }
+    steps = job.get_subset(asset_selection=selection).nodes_in_topological_order
+    result = run_with_progress(
+        instance,
+        run_id,
+        len(steps),
+        label,
+        lambda: job.execute_in_process(
+            # The bar shows progress; the full log is in the UI (or --log-level INFO).
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            instance=instance,
+            partition_key=partition_key,
+            run_id=run_id,
+            asset_selection=list(selection),
+            raise_on_error=False,
+            tags=tags,
+        ),
+    )
+    if not result.success:
+        for event in result.all_events:
+            if event.is_failure and event.step_key:
+                print(
+                    f"vid2learn: {label}: {event.step_key} failed: {event.message}",
+                    file=sys.stderr,
+                )
+    return result.success
 
 
 def _refresh_catalog() -> None:

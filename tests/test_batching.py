@@ -1,0 +1,249 @@
+"""Several videos in one model step (issue 3: "the vLLM backend can take several videos at
+once"): the per-video stages run one video at a time, then every model stage runs once over
+the batch of neighbouring videos, with one batched model call for all of their prompts.
+
+The end-to-end case runs `vid2learn run`'s code on two real clips of the sample lecture and
+a URL that 404s, and reads what ran from the instance's runs and step events.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    PARTITION_NAME_TAG,
+)
+
+from assets import BATCHED_STAGE_ASSETS, STAGE_ASSETS
+from assets.batches import BATCH_POLICY, batch_metadata
+from tests.http_server import serve_directory
+from tests.pipeline import Project, project_at
+from vid2learn_dagster import cli
+from vid2learn_dagster.batching import VIDEOS_PER_RUN, call_batched, contiguous_batches
+from vid2learn_dagster.checks import CheckOutcome
+from vid2learn_dagster.definitions import defs
+from vid2learn_dagster.sample import sample_video
+
+# Two slides each, cut from the sample lecture at its slide changes (lecture.json).
+CLIPS = {"first.mp4": (0.0, 18.4), "second.mp4": (30.6, 48.87)}
+MODEL_STEPS = {
+    "visual_descriptions",
+    "rewritten_chunks",
+    "blended_chunks",
+    "topic_segments",
+    "notebook",
+    "notebook_notebook_valid",
+}
+
+
+# --- the pure helpers ----------------------------------------------------------------------
+
+
+def test_call_batched_makes_one_call_and_splits_results_back_by_group() -> None:
+    calls = []
+
+    def shout(items: list[str]) -> list[str]:
+        calls.append(list(items))
+        return [item.upper() for item in items]
+
+    result = call_batched({"a": ["x", "y"], "b": [], "c": ["z"]}, shout)
+    assert result == {"a": ["X", "Y"], "b": [], "c": ["Z"]}
+    assert calls == [["x", "y", "z"]]
+
+
+def test_call_batched_skips_the_call_when_no_group_has_items() -> None:
+    def fail(items: list[str]) -> list[str]:
+        raise AssertionError("called")
+
+    assert call_batched({"a": [], "b": []}, fail) == {"a": [], "b": []}
+
+
+def test_call_batched_refuses_a_result_count_that_does_not_match() -> None:
+    with pytest.raises(ValueError, match="2 results for 3 items"):
+        call_batched({"a": ["x", "y"], "b": ["z"]}, lambda items: items[:2])
+
+
+def test_contiguous_batches_follow_partition_order_and_break_at_gaps() -> None:
+    order = ["v1", "v2", "v3", "v4", "v5"]
+    assert contiguous_batches(order, ["v4", "v1", "v2", "v5"]) == [["v1", "v2"], ["v4", "v5"]]
+    assert contiguous_batches(order, order, size=2) == [["v1", "v2"], ["v3", "v4"], ["v5"]]
+    assert contiguous_batches(order, []) == []
+    with pytest.raises(ValueError, match="not partitions: v9"):
+        contiguous_batches(order, ["v1", "v9"])
+
+
+def test_batch_metadata_keeps_one_video_as_is_and_tabulates_a_batch() -> None:
+    one = {"chunks": 3, "preview": dg.MetadataValue.md("| a |")}
+    assert batch_metadata({"v1": one}, {"model": "m"}) == {**one, "model": "m"}
+
+    merged = batch_metadata(
+        {"v1": {"chunks": 3, "kind": "x", "note": "p"}, "v2": {"chunks": 5, "kind": "x"}},
+        {"prompts": 8},
+    )
+    assert merged["batch_videos"] == 2
+    assert merged["prompts"] == 8
+    assert merged["kind"] == "x"
+    table = merged["by_video"].value
+    assert "| v1      |        3 |" in table and "| v2      |        5 |" in table
+    assert merged["note"].value == "**v1**\n\np"
+
+
+def test_check_outcome_per_video_names_the_videos_that_failed() -> None:
+    good = CheckOutcome(True, "valid")
+    bad = CheckOutcome(False, "not a valid notebook: x.ipynb", ["truncated"])
+    assert CheckOutcome.per_video({"v1": bad}) == bad
+    assert CheckOutcome.per_video({"v1": good, "v2": good}).passed
+    outcome = CheckOutcome.per_video({"v1": good, "v2": bad})
+    assert not outcome.passed
+    assert outcome.description == "1 of 2 videos failed"
+    assert outcome.problems == ["v2: not a valid notebook: x.ipynb; truncated"]
+
+
+# --- the definitions -------------------------------------------------------------------------
+
+
+def test_model_stages_take_batches_and_come_after_every_per_video_stage() -> None:
+    """The CLI runs per-video stages first, then the model stages over batches; that order
+    holds only if no per-video stage reads a model stage's table."""
+    graph = defs.resolve_asset_graph()
+    batched = {key for a in BATCHED_STAGE_ASSETS for key in a.keys}
+    for asset in STAGE_ASSETS:
+        policy = BATCH_POLICY if asset in BATCHED_STAGE_ASSETS else None
+        assert asset.backfill_policy == policy, asset.key
+        if asset not in BATCHED_STAGE_ASSETS:
+            for key in asset.keys:
+                assert not graph.get(key).parent_keys & batched, key
+    assert BATCH_POLICY.max_partitions_per_run == VIDEOS_PER_RUN
+
+
+# --- several videos end to end -----------------------------------------------------------
+
+
+def _cut(source: Path, start: float, end: float, target: Path) -> None:
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        pytest.skip("ffmpeg not installed (apt-get install ffmpeg)")
+    subprocess.run(
+        [
+            *(ffmpeg, "-v", "error", "-y", "-ss", str(start), "-to", str(end), "-i", str(source)),
+            *("-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac", str(target)),
+        ],
+        check=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def three_videos(tmp_path_factory) -> Iterator[tuple[Project, list[str], dict[str, bool]]]:
+    """Two clips and a 404, run together the way `vid2learn run a b c` runs them."""
+    root = tmp_path_factory.mktemp("batched")
+    clips = root / "clips"
+    clips.mkdir()
+    for name, (start, end) in CLIPS.items():
+        _cut(sample_video(), start, end, clips / name)
+    with serve_directory(clips) as server, project_at(root / "project") as project:
+        urls = [server.url(name) for name in [*CLIPS, "missing.mp4"]]
+        keys = cli.add_videos(project.instance, urls, source="test")
+        outcome = cli.run_videos(project.instance, keys)
+        yield project, keys, outcome
+
+
+def _steps(instance: dg.DagsterInstance, run_id: str) -> set[str]:
+    return {
+        entry.step_key
+        for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_START)
+    }
+
+
+def test_a_bad_video_fails_alone_and_the_good_ones_finish(three_videos) -> None:
+    project, (first, second, missing), outcome = three_videos
+    assert outcome == {first: True, second: True, missing: False}
+    assert not project.has_table("source_video", missing)
+    assert project.temp_files() == []
+
+
+def _batch_run(project: Project) -> dg.DagsterRun:
+    (run,) = [r for r in project.instance.get_runs() if ASSET_PARTITION_RANGE_START_TAG in r.tags]
+    return run
+
+
+def test_model_stages_run_once_over_both_videos(three_videos) -> None:
+    project, (first, second, missing), _ = three_videos
+    batch = _batch_run(project)
+    assert batch.tags[ASSET_PARTITION_RANGE_START_TAG] == first
+    assert batch.tags[ASSET_PARTITION_RANGE_END_TAG] == second
+    assert _steps(project.instance, batch.run_id) == MODEL_STEPS
+
+    runs = project.instance.get_runs()
+    single = {r.tags[PARTITION_NAME_TAG]: r for r in runs if PARTITION_NAME_TAG in r.tags}
+    assert set(single) == {first, second, missing}
+    for run in single.values():
+        assert not _steps(project.instance, run.run_id) & MODEL_STEPS
+
+
+def test_the_batch_materializes_every_model_stage_for_each_video(three_videos) -> None:
+    project, (first, second, _), _ = three_videos
+    for asset in ("visual_descriptions", "rewritten_chunks", "blended_chunks", "topic_segments"):
+        for video in (first, second):
+            table = project.table(asset, video)
+            assert len(table) > 0, (asset, video)
+            assert set(table["video_id"]) == {video}, (asset, video)
+        assert project.instance.get_materialized_partitions(dg.AssetKey(asset)) == {
+            first,
+            second,
+        }
+    for video in (first, second):
+        chunks = project.table("chunks", video)
+        assert list(project.table("rewritten_chunks", video)["chunk_id"]) == list(
+            chunks["chunk_id"]
+        )
+
+
+def test_one_llm_call_carried_both_videos_prompts(three_videos) -> None:
+    project, (first, second, _), _ = three_videos
+    speech = sum(
+        int((project.table("chunks", video)["text"].fillna("").str.strip() != "").sum())
+        for video in (first, second)
+    )
+    event = project.instance.get_latest_materialization_event(
+        dg.AssetKey("rewritten_chunks")
+    ).asset_materialization
+    metadata = {name: value.value for name, value in event.metadata.items()}
+    assert metadata["batch_videos"] == 2
+    assert metadata["prompts"] == speech
+    by_video = metadata["by_video"]
+    assert first in by_video and second in by_video
+
+
+def test_each_video_gets_its_own_notebook(three_videos) -> None:
+    import nbformat
+
+    project, (first, second, _), _ = three_videos
+    notebooks = {video: project.table("notebook", video).iloc[0] for video in (first, second)}
+    assert notebooks[first]["notebook_path"] != notebooks[second]["notebook_path"]
+    texts = {}
+    for video, row in notebooks.items():
+        nb = nbformat.read(row["notebook_path"], as_version=4)
+        nbformat.validate(nb)
+        assert row["sections"] >= 1
+        texts[video] = "\n".join(cell.source for cell in nb.cells)
+    # The second clip is the "Filtering with if" slide: its code is in its notebook only.
+    assert "if" in texts[second] and "Filtering" in texts[second]
+    assert "Filtering" not in texts[first]
+
+
+def test_the_notebook_check_judged_the_whole_batch(three_videos) -> None:
+    project, _, _ = three_videos
+    evaluations = project.instance.all_logs(
+        _batch_run(project).run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    )
+    outcomes = [e.dagster_event.event_specific_data for e in evaluations]
+    assert [(o.check_name, o.passed, o.description) for o in outcomes] == [
+        ("notebook_valid", True, "all 2 videos passed")
+    ]
