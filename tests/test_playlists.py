@@ -8,6 +8,7 @@ enclosures both expand into one entry per video (shared/FACTS.md).
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,8 +100,14 @@ class Service:
 
     def schedule_tick(self) -> dg.ExecuteInProcessResult | dg.SkipReason:
         """Evaluate the schedule; run what it requests."""
-        context = dg.build_schedule_context(instance=self.instance, resources=self.resources)
-        request = playlist_schedule(context)
+        # Closed before the run, like the sensor's: the context turns the instance into a
+        # reference and opens its own instance from it for the resources. Entering that
+        # instance sets Dagster's current defs-state storage (a ContextVar); left open, it
+        # is reset only when the garbage collector finalizes it, which puts back the
+        # storage of this test's instance, long closed, and a later test's Definitions
+        # fail with "Attempted to resolve undefined DagsterInstance weakref".
+        with dg.build_schedule_context(instance=self.instance, resources=self.resources) as context:
+            request = playlist_schedule(context)
         if isinstance(request, dg.SkipReason):
             return request
         return dg.materialize(
@@ -188,3 +195,21 @@ def test_only_failing_playlists_fail_the_run(service):
     service.playlist_list.write_text(f"{closed_port_url('list.html')}\n")
     result = service.schedule_tick()
     assert not result.success
+
+
+def test_a_schedule_tick_leaves_no_instance_open(tmp_path: Path) -> None:
+    """Definitions still load after a tick's project is gone (other modules' tests rely on it).
+
+    An instance left open by a tick restores, once collected, the defs-state storage of
+    the project's closed instance, and loading any Definitions then fails.
+    """
+    from vid2learn_dagster.definitions import build_definitions
+
+    with project_at(tmp_path / "project") as project:
+        defs = build_definitions()
+        playlist_list = project.root / "data" / "playlists.txt"
+        service = Service(defs, project.instance, playlist_list, project.warehouse)
+        assert isinstance(service.schedule_tick(), dg.SkipReason)
+    del service, project
+    gc.collect()
+    build_definitions().get_repository_def()

@@ -28,10 +28,12 @@ def setup(tmp_path: Path):
 
 def tick(instance, registry, cursor=None):
     """Evaluate the sensor once and apply its partition requests, as the daemon does."""
-    context = dg.build_sensor_context(
+    # Closed after the tick: the context opens its resources (and, given an instance
+    # reference, an instance of its own) in an exit stack that only closing it closes.
+    with dg.build_sensor_context(
         instance=instance, cursor=cursor, resources={"registry": registry}
-    )
-    result = url_list_sensor(context)
+    ) as context:
+        result = url_list_sensor(context)
     if isinstance(result, dg.SensorResult):
         for request in result.dynamic_partitions_requests or []:
             instance.add_dynamic_partitions(request.partitions_def_name, request.partition_keys)
