@@ -123,6 +123,41 @@ def test_model_stages_take_batches_and_come_after_every_per_video_stage() -> Non
     assert BATCH_POLICY.max_partitions_per_run == VIDEOS_PER_RUN
 
 
+def test_a_backfill_of_every_stage_batches_only_the_model_stages() -> None:
+    """What Dagster's asset backfill (the UI's "Materialize" over many partitions) plans
+    for three videos: each per-video stage once per video, the model stages in one run over
+    the three (with the notebook's check)."""
+    from dagster._core.definitions.events import AssetKeyPartitionKey
+    from dagster._core.definitions.automation_tick_evaluation_context import (
+        build_run_requests_with_backfill_policies,
+    )
+
+    videos = ["v1", "v2", "v3"]
+    graph = defs.resolve_asset_graph()
+    stages = [key for asset in STAGE_ASSETS for key in asset.keys]
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions("videos", videos)
+        with dg.partition_loading_context(dynamic_partitions_store=instance):
+            requests = build_run_requests_with_backfill_policies(
+                [AssetKeyPartitionKey(key, video) for key in stages for video in videos],
+                graph,
+                instance,
+            )
+    batched = {key for a in BATCHED_STAGE_ASSETS for key in a.keys}
+    ranged = [r for r in requests if ASSET_PARTITION_RANGE_START_TAG in r.tags]
+    assert len(ranged) == 1
+    assert (
+        ranged[0].tags[ASSET_PARTITION_RANGE_START_TAG],
+        ranged[0].tags[ASSET_PARTITION_RANGE_END_TAG],
+    ) == ("v1", "v3")
+    assert set(ranged[0].asset_selection) == batched
+    assert {c.name for c in ranged[0].asset_check_keys} == {"notebook_valid"}
+    single = [r for r in requests if r not in ranged]
+    assert sorted(r.partition_key for r in single) == videos
+    for request in single:
+        assert not set(request.asset_selection) & batched
+
+
 # --- several videos end to end -----------------------------------------------------------
 
 
