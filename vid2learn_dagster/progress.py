@@ -24,13 +24,16 @@ def run_with_progress(
     stop = threading.Event()
     bar = tqdm(total=steps, desc=label, unit="stage", leave=True)
 
+    def refresh() -> None:
+        events = [e.dagster_event for e in instance.all_logs(run_id) if e.dagster_event]
+        done = sum(1 for e in events if e.event_type_value in _DONE)
+        started = [e.step_key for e in events if e.event_type_value == "STEP_START"]
+        bar.set_postfix_str(started[-1] if started else "")
+        bar.update(done - bar.n)
+
     def poll() -> None:
         while not stop.wait(poll_s):
-            events = [e.dagster_event for e in instance.all_logs(run_id) if e.dagster_event]
-            done = sum(1 for e in events if e.event_type_value in _DONE)
-            started = [e.step_key for e in events if e.event_type_value == "STEP_START"]
-            bar.set_postfix_str(started[-1] if started else "")
-            bar.update(done - bar.n)
+            refresh()
 
     thread = threading.Thread(target=poll, daemon=True)
     thread.start()
@@ -39,4 +42,5 @@ def run_with_progress(
     finally:
         stop.set()
         thread.join()
+        refresh()  # the steps that finished after the last poll
         bar.close()
