@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 import pytest
 from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_END_TAG,
@@ -127,10 +128,10 @@ def test_a_backfill_of_every_stage_batches_only_the_model_stages() -> None:
     """What Dagster's asset backfill (the UI's "Materialize" over many partitions) plans
     for three videos: each per-video stage once per video, the model stages in one run over
     the three (with the notebook's check)."""
-    from dagster._core.definitions.events import AssetKeyPartitionKey
     from dagster._core.definitions.automation_tick_evaluation_context import (
         build_run_requests_with_backfill_policies,
     )
+    from dagster._core.definitions.events import AssetKeyPartitionKey
 
     videos = ["v1", "v2", "v3"]
     graph = defs.resolve_asset_graph()
@@ -282,3 +283,33 @@ def test_the_notebook_check_judged_the_whole_batch(three_videos) -> None:
     assert [(o.check_name, o.passed, o.description) for o in outcomes] == [
         ("notebook_valid", True, "all 2 videos passed")
     ]
+
+
+def test_a_failed_batch_runs_again_one_video_at_a_time(three_videos, capsys) -> None:
+    """A keyframe that is no longer an image fails the vision step for the whole batch; run
+    alone, only its video fails, the other gets every model stage, and the failed video's
+    earlier tables are kept. (Last in the module: it breaks the second clip's keyframe.)"""
+    project, (first, second, _), _ = three_videos
+    kept = project.table("visual_descriptions", second)
+    Path(project.table("keyframes", second)["image_path"].iloc[0]).write_bytes(b"not an image")
+    stages = {key for asset in BATCHED_STAGE_ASSETS for key in asset.keys}
+    before = {run.run_id for run in project.instance.get_runs()}
+    capsys.readouterr()
+
+    outcome = cli.run_videos(
+        project.instance, [first, second], selections=dict.fromkeys([first, second], stages)
+    )
+
+    assert outcome == {first: True, second: False}
+    err = capsys.readouterr().err
+    assert f"the batch {first}..{second} failed; running its videos one at a time" in err
+    assert f"vid2learn: {second}: visual_descriptions failed" in err
+    runs = [run for run in project.instance.get_runs() if run.run_id not in before]
+    assert len(runs) == 3
+    assert {(run.tags.get(PARTITION_NAME_TAG), run.is_success) for run in runs} == {
+        (None, False),  # the batch
+        (first, True),
+        (second, False),
+    }
+    pd.testing.assert_frame_equal(project.table("visual_descriptions", second), kept)
+    assert project.temp_files() == []

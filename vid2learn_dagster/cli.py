@@ -66,8 +66,8 @@ def run_videos(
 
     One video is one run. Several videos: the per-video stages run one video at a time, then
     the model stages take neighbouring videos in one run each (`assets/batches.py`), so a
-    model is loaded once and batches every video's prompts; a video whose own stages failed
-    is left out of the model runs.
+    model is loaded once and batches every video's prompts. A video whose own stages failed
+    is left out of the model runs, and a failed batch runs again one video at a time.
     """
     from dagster import AssetKey
 
@@ -99,7 +99,18 @@ def run_videos(
     for selection, members in groups.items():
         for batch in contiguous_batches(order, members):
             ok = _execute(instance, job, batch, selection, log_level)
-            outcome.update(dict.fromkeys(batch, ok))
+            if ok or len(batch) == 1:
+                outcome.update(dict.fromkeys(batch, ok))
+                continue
+            # One video's bad input fails the whole batch's step; run the videos one by one
+            # so that only that video fails and the others still get their notebooks.
+            print(
+                f"vid2learn: the batch {batch[0]}..{batch[-1]} failed; "
+                "running its videos one at a time",
+                file=sys.stderr,
+            )
+            for key in batch:
+                outcome[key] = _execute(instance, job, [key], selection, log_level)
     return outcome
 
 
