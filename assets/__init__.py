@@ -22,6 +22,7 @@ BATCHED_STAGE_ASSETS = [
     topic_segments,
     notebook,
 ]
+BATCHED_STAGE_KEYS = frozenset(key for asset in BATCHED_STAGE_ASSETS for key in asset.keys)
 STAGE_ASSETS = [
     source_video,
     audio,
@@ -32,4 +33,10 @@ STAGE_ASSETS = [
     *BATCHED_STAGE_ASSETS,
 ]
 
-__all__ = ["BATCHED_STAGE_ASSETS", "STAGE_ASSETS", "STAGE_CHECKS", "playlist_entries"]
+__all__ = [
+    "BATCHED_STAGE_ASSETS",
+    "BATCHED_STAGE_KEYS",
+    "STAGE_ASSETS",
+    "STAGE_CHECKS",
+    "playlist_entries",
+]

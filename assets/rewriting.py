@@ -2,7 +2,6 @@
 its slide; every chunk of every video in the step goes out in one batched LLM call."""
 
 import dagster as dg
-import pandas as pd
 
 from assets.batches import VideoTables, batch_metadata, model_stage
 from assets.common import markdown_preview
@@ -21,14 +20,22 @@ from vid2learn_dagster.rewriting import (
 _COLUMNS = ["chunk_id", "start", "end", "text"]
 
 
-def _metadata(table: pd.DataFrame, before: pd.Series) -> dict:
-    """Counts, how many model answers survived the grounding check, and a preview."""
-    changed = int((table["text"].to_numpy() != before.fillna("").to_numpy()).sum())
-    return {
-        "chunks": len(table),
-        "model_text_kept": changed,
-        "preview": markdown_preview(table, _COLUMNS),
-    }
+def _result(
+    tables: VideoTables, before: VideoTables, llm: LLMResource, usage: dict[str, int]
+) -> dg.MaterializeResult:
+    """The step's tables with, per video, counts, how many model answers survived the
+    grounding check (the chunks whose text differs from `before`) and a preview."""
+    per_video = {}
+    for video, table in tables.items():
+        original = before[video]["text"].fillna("").to_numpy()
+        per_video[video] = {
+            "chunks": len(table),
+            "model_text_kept": int((table["text"].to_numpy() != original).sum()),
+            "preview": markdown_preview(table, _COLUMNS),
+        }
+    return dg.MaterializeResult(
+        value=tables, metadata=batch_metadata(per_video, {"model": llm.model_id, **usage})
+    )
 
 
 @model_stage(
@@ -49,13 +56,7 @@ def rewritten_chunks(chunks: VideoTables, llm: LLMResource) -> dg.MaterializeRes
         video: rewritten_table(video, table, answers[video], llm.model_id)
         for video, table in chunks.items()
     }
-    return dg.MaterializeResult(
-        value=tables,
-        metadata=batch_metadata(
-            {video: _metadata(tables[video], chunks[video]["text"]) for video in tables},
-            {"model": llm.model_id, **usage},
-        ),
-    )
+    return _result(tables, chunks, llm, usage)
 
 
 @model_stage(
@@ -85,10 +86,4 @@ def blended_chunks(
         video: blended_table(video, *tables, answers[video], llm.model_id)
         for video, tables in inputs.items()
     }
-    return dg.MaterializeResult(
-        value=tables,
-        metadata=batch_metadata(
-            {video: _metadata(tables[video], rewritten_chunks[video]["text"]) for video in tables},
-            {"model": llm.model_id, **usage},
-        ),
-    )
+    return _result(tables, rewritten_chunks, llm, usage)

@@ -88,12 +88,11 @@ def run_pipeline(video: Path, project: Path, skip_video_batching: bool = False) 
 def model_stages_batched(instance) -> dict:
     """Wall seconds of every model stage for both (warm) videos: one run per video, then
     one run over the two as a batch. Same files, same models, same process."""
-    from assets import BATCHED_STAGE_ASSETS
+    from assets import BATCHED_STAGE_KEYS as stages
     from vid2learn_dagster.cli import run_videos
     from vid2learn_dagster.partitions import videos_partitions
 
     keys = instance.get_dynamic_partitions(videos_partitions.name)
-    stages = {key for asset in BATCHED_STAGE_ASSETS for key in asset.keys}
 
     def timed(batches: list[list[str]]) -> float:
         began = time.perf_counter()

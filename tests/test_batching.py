@@ -22,7 +22,7 @@ from dagster._core.storage.tags import (
     PARTITION_NAME_TAG,
 )
 
-from assets import BATCHED_STAGE_ASSETS, STAGE_ASSETS
+from assets import BATCHED_STAGE_ASSETS, BATCHED_STAGE_KEYS, STAGE_ASSETS
 from assets.batches import BATCH_POLICY, batch_metadata
 from tests.http_server import serve_directory
 from tests.pipeline import Project, project_at
@@ -114,13 +114,12 @@ def test_model_stages_take_batches_and_come_after_every_per_video_stage() -> Non
     """The CLI runs per-video stages first, then the model stages over batches; that order
     holds only if no per-video stage reads a model stage's table."""
     graph = defs.resolve_asset_graph()
-    batched = {key for a in BATCHED_STAGE_ASSETS for key in a.keys}
     for asset in STAGE_ASSETS:
         policy = BATCH_POLICY if asset in BATCHED_STAGE_ASSETS else None
         assert asset.backfill_policy == policy, asset.key
         if asset not in BATCHED_STAGE_ASSETS:
             for key in asset.keys:
-                assert not graph.get(key).parent_keys & batched, key
+                assert not graph.get(key).parent_keys & BATCHED_STAGE_KEYS, key
     assert BATCH_POLICY.max_partitions_per_run == VIDEOS_PER_RUN
 
 
@@ -144,19 +143,18 @@ def test_a_backfill_of_every_stage_batches_only_the_model_stages() -> None:
                 graph,
                 instance,
             )
-    batched = {key for a in BATCHED_STAGE_ASSETS for key in a.keys}
     ranged = [r for r in requests if ASSET_PARTITION_RANGE_START_TAG in r.tags]
     assert len(ranged) == 1
     assert (
         ranged[0].tags[ASSET_PARTITION_RANGE_START_TAG],
         ranged[0].tags[ASSET_PARTITION_RANGE_END_TAG],
     ) == ("v1", "v3")
-    assert set(ranged[0].asset_selection) == batched
+    assert set(ranged[0].asset_selection) == BATCHED_STAGE_KEYS
     assert {c.name for c in ranged[0].asset_check_keys} == {"notebook_valid"}
     single = [r for r in requests if r not in ranged]
     assert sorted(r.partition_key for r in single) == videos
     for request in single:
-        assert not set(request.asset_selection) & batched
+        assert not set(request.asset_selection) & BATCHED_STAGE_KEYS
 
 
 # --- several videos end to end -----------------------------------------------------------
@@ -292,12 +290,12 @@ def test_a_failed_batch_runs_again_one_video_at_a_time(three_videos, capsys) -> 
     project, (first, second, _), _ = three_videos
     kept = project.table("visual_descriptions", second)
     Path(project.table("keyframes", second)["image_path"].iloc[0]).write_bytes(b"not an image")
-    stages = {key for asset in BATCHED_STAGE_ASSETS for key in asset.keys}
     before = {run.run_id for run in project.instance.get_runs()}
     capsys.readouterr()
 
+    videos = [first, second]
     outcome = cli.run_videos(
-        project.instance, [first, second], selections=dict.fromkeys([first, second], stages)
+        project.instance, videos, selections=dict.fromkeys(videos, BATCHED_STAGE_KEYS)
     )
 
     assert outcome == {first: True, second: False}

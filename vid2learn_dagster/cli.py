@@ -71,7 +71,7 @@ def run_videos(
     """
     from dagster import AssetKey
 
-    from assets import BATCHED_STAGE_ASSETS
+    from assets import BATCHED_STAGE_KEYS as batched
     from vid2learn_dagster.batching import contiguous_batches
     from vid2learn_dagster.definitions import build_definitions
     from vid2learn_dagster.jobs import process_video_job
@@ -84,7 +84,6 @@ def run_videos(
     if len(keys) == 1:
         return {keys[0]: _execute(instance, job, keys, wanted[keys[0]], log_level)}
 
-    batched = {key for a in BATCHED_STAGE_ASSETS for key in a.keys}
     outcome = {
         key: _execute(instance, job, [key], wanted[key] - batched, log_level)
         if wanted[key] - batched
