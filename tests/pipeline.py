@@ -51,13 +51,20 @@ class Project:
         return key, result
 
 
+# Plumbing tests run the language stages on SmolLM2-135M (ten times faster than the default
+# Qwen2.5-Coder-1.5B, same code paths); tests that judge what the model writes pass
+# `llm_model=""`, the real default (issue 9).
+PLUMBING_LLM = "smollm2"
+
+
 @contextlib.contextmanager
-def project_at(root: Path) -> Iterator[Project]:
-    """Point vid2learn at `root` (environment restored afterwards)."""
+def project_at(root: Path, *, llm_model: str = PLUMBING_LLM) -> Iterator[Project]:
+    """Point vid2learn at `root` with `llm_model` (environment restored afterwards)."""
     from vid2learn_dagster.project import ensure_dagster_home
 
     root.mkdir(parents=True, exist_ok=True)
     with pytest.MonkeyPatch.context() as env:
+        env.setenv("VID2LEARN_LLM_MODEL", llm_model)
         env.setenv("VID2LEARN_HOME", str(root))
         env.setenv("DAGSTER_HOME", str(root / ".dagster_home"))
         for var in ("VID2LEARN_DATA", "VID2LEARN_WAREHOUSE", "VID2LEARN_CATALOG"):
