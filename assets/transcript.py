@@ -1,5 +1,6 @@
 """`transcript`: faster-whisper segments and words, two tables from one pass, each row
-attributed to a speaker (`speaker_turns`)."""
+attributed to a speaker (`speaker_turns`). The segments carry the language Whisper
+detected (issue 9: the CPU default, whisper base, is multilingual)."""
 
 import dagster as dg
 import pandas as pd
@@ -14,7 +15,8 @@ from vid2learn_dagster.speakers import attribute_speakers
 from vid2learn_dagster.transcription import transcript_tables
 
 _KINDS = {"whisper", "parquet"}
-# The Whisper backend module holds the model choice and decoding defaults.
+# The Whisper backend module holds the model choice (the pinned sha256 of the bundled
+# model included) and decoding defaults: changing either makes the transcript stale.
 _CODE_VERSION = code_version(transcription, speakers, whisper_backend)
 
 
@@ -26,7 +28,7 @@ _CODE_VERSION = code_version(transcription, speakers, whisper_backend)
             code_version=_CODE_VERSION,
             description=(
                 "Timestamped transcript segments (faster-whisper, VAD), split where the "
-                "speaker changes; each has one speaker."
+                "speaker changes; each has one speaker and the video's detected language."
             ),
         ),
         "transcript_words": dg.AssetOut(

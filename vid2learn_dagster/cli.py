@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import uuid
+import warnings
 from pathlib import Path
 
 from vid2learn_dagster.project import ensure_dagster_home, project_paths
@@ -20,10 +22,30 @@ def _instance():
     from dagster import DagsterInstance
 
     from vid2learn_dagster.pools import apply_pool_limits
+    from vid2learn_dagster.run_recovery import recover_runs
 
     instance = DagsterInstance.get()
     apply_pool_limits(instance)
+    # A run whose process was killed (SIGKILL, the OOM killer) still holds its pool slot and
+    # would make every later run wait forever (issue 9): settle those runs first.
+    for recovered in recover_runs(instance):
+        print(f"vid2learn: {recovered.describe()}", file=sys.stderr)
     return instance
+
+
+# The runs' console log: only what the user must act on. A failed run is summed up in one
+# line by the CLI (vid2learn_dagster/failures.py) and its traceback stays in the run log
+# (the UI, or --log-level ERROR/INFO), issue 9.
+QUIET_LOG_LEVEL = "CRITICAL"
+
+
+def quiet_dagster_warnings() -> None:
+    """Keep Dagster's Beta/Preview/Superseded API notices (about our own definitions, not
+    about the user's videos) off the terminal (issue 9)."""
+    from dagster import BetaWarning, PreviewWarning, SupersessionWarning
+
+    for category in (BetaWarning, PreviewWarning, SupersessionWarning):
+        warnings.filterwarnings("ignore", category=category)
 
 
 def _as_url(arg: str) -> str:
@@ -59,10 +81,15 @@ def add_videos(instance, targets: list[str], source: str) -> list[str]:
 
 
 def run_videos(
-    instance, keys: list[str], log_level: str = "WARNING", selections: dict | None = None
+    instance,
+    keys: list[str],
+    log_level: str = QUIET_LOG_LEVEL,
+    selections: dict | None = None,
+    causes: dict[str, str] | None = None,
 ) -> dict[str, bool]:
     """Materialize every stage for each video in-process (only `selections[key]`, a set of
-    asset keys, when given); returns success per key.
+    asset keys, when given); returns success per key, and puts each failed video's cause
+    (one line) in `causes` when given.
 
     One video is one run. Several videos: the per-video stages run one video at a time, then
     the model stages take neighbouring videos in one run each (`assets/batches.py`), so a
@@ -81,13 +108,22 @@ def run_videos(
     job = build_definitions().resolve_job_def(process_video_job.name)
     every = set(job.asset_layer.selected_asset_keys)
     wanted = {key: set((selections or {}).get(key) or every) for key in keys}
+    causes = {} if causes is None else causes
+
+    def execute(videos: list[str], selection: set) -> bool:
+        cause = _execute(instance, job, videos, selection, log_level)
+        for key in videos:
+            if cause is None:
+                causes.pop(key, None)
+            else:
+                causes.setdefault(key, cause)
+        return cause is None
+
     if len(keys) == 1:
-        return {keys[0]: _execute(instance, job, keys, wanted[keys[0]], log_level)}
+        return {keys[0]: execute(keys, wanted[keys[0]])}
 
     outcome = {
-        key: _execute(instance, job, [key], wanted[key] - batched, log_level)
-        if wanted[key] - batched
-        else True
+        key: execute([key], wanted[key] - batched) if wanted[key] - batched else True
         for key in keys
     }
     groups: dict[frozenset[AssetKey], list[str]] = {}
@@ -97,7 +133,7 @@ def run_videos(
     order = instance.get_dynamic_partitions(videos_partitions.name)
     for selection, members in groups.items():
         for batch in contiguous_batches(order, members):
-            ok = _execute(instance, job, batch, selection, log_level)
+            ok = execute(batch, selection)
             if ok or len(batch) == 1:
                 outcome.update(dict.fromkeys(batch, ok))
                 continue
@@ -109,22 +145,27 @@ def run_videos(
                 file=sys.stderr,
             )
             for key in batch:
-                outcome[key] = _execute(instance, job, [key], selection, log_level)
+                causes.pop(key, None)  # the batch's cause may be another video's
+                outcome[key] = execute([key], selection)
     return outcome
 
 
-def _execute(instance, job, videos: list[str], selection: set, log_level: str) -> bool:
+def _execute(instance, job, videos: list[str], selection: set, log_level: str) -> str | None:
     """One in-process run of `selection` for one video or a range of neighbouring videos,
-    with a progress bar; failures are printed per step."""
+    with a progress bar; returns None on success, else the failure's cause in one line
+    (also printed)."""
     from dagster._core.storage.tags import (
         ASSET_PARTITION_RANGE_END_TAG,
         ASSET_PARTITION_RANGE_START_TAG,
     )
 
+    from vid2learn_dagster.failures import failure_cause
     from vid2learn_dagster.progress import run_with_progress
+    from vid2learn_dagster.run_recovery import process_tags
 
     run_id = str(uuid.uuid4())
-    tags = {"vid2learn/launched_by": "cli"}
+    # The pid lets a later command tell that this run's process was killed (issue 9).
+    tags = {"vid2learn/launched_by": "cli", **process_tags()}
     if len(videos) == 1:
         label, partition_key = videos[0], videos[0]
     else:
@@ -150,14 +191,11 @@ def _execute(instance, job, videos: list[str], selection: set, log_level: str) -
             tags=tags,
         ),
     )
-    if not result.success:
-        for event in result.all_events:
-            if event.is_failure and event.step_key:
-                print(
-                    f"vid2learn: {label}: {event.step_key} failed: {event.message}",
-                    file=sys.stderr,
-                )
-    return result.success
+    if result.success:
+        return None
+    cause = failure_cause(result.all_events) or "failed (see the run's log in the UI)"
+    print(f"vid2learn: {label}: {cause} (run {run_id})", file=sys.stderr)
+    return cause
 
 
 def _refresh_catalog() -> None:
@@ -185,12 +223,19 @@ def _notebook_paths(keys: list[str]) -> dict[str, str]:
 def cmd_run(args: argparse.Namespace) -> int:
     instance = _instance()
     keys = add_videos(instance, args.targets, source="cli")
-    outcome = run_videos(instance, keys, args.log_level)
+    causes: dict[str, str] = {}
+    outcome = run_videos(instance, keys, args.log_level, causes=causes)
     _refresh_catalog()
-    notebooks = _notebook_paths([k for k, ok in outcome.items() if ok])
-    for key, ok in outcome.items():
-        print(f"{key}\t{notebooks.get(key, '')}" if ok else f"{key}\tFAILED")
+    _print_outcome(outcome, causes)
     return 0 if all(outcome.values()) else 1
+
+
+def _print_outcome(outcome: dict[str, bool], causes: dict[str, str]) -> None:
+    """One line per video, failures last: the last line a user sees names what went wrong."""
+    notebooks = _notebook_paths([k for k, ok in outcome.items() if ok])
+    for key, ok in sorted(outcome.items(), key=lambda item: not item[1]):
+        cause = causes.get(key, "see the run's log in the UI")
+        print(f"{key}\t{notebooks.get(key, '')}" if ok else f"{key}\tFAILED: {cause}")
 
 
 def cmd_query(args: argparse.Namespace) -> int:
@@ -251,8 +296,11 @@ def cmd_rerun(args: argparse.Namespace) -> int:
     plan = rerun_plan(defs, outdated)
     for video, keys in plan.items():
         print(f"{video}: {', '.join(k.to_user_string() for k in keys)}")
-    outcome = run_videos(instance, list(plan), args.log_level, selections=plan)
+    causes: dict[str, str] = {}
+    outcome = run_videos(instance, list(plan), args.log_level, selections=plan, causes=causes)
     _refresh_catalog()
+    if not all(outcome.values()):
+        _print_outcome(outcome, causes)
     return 0 if all(outcome.values()) else 1
 
 
@@ -266,13 +314,28 @@ def cmd_ui(args: argparse.Namespace) -> int:
         if (root / "workspace.yaml").is_file()
         else ["-m", "vid2learn_dagster.definitions"]
     )
-    cmd = ["dagster", "dev", *target, "-h", args.host, "-p", str(args.port)]
+    cmd = [dagster_executable(), "dev", *target, "-h", args.host, "-p", str(args.port)]
     print(" ".join(cmd), flush=True)
     # Become `dagster dev` (not its parent): Ctrl-C and SIGTERM then reach it directly and it
     # shuts the webserver, daemon and code server down cleanly; a parent's subprocess.call
     # would SIGKILL it 0.25 s after Ctrl-C and orphan those children.
     os.chdir(root)
     os.execvp(cmd[0], cmd)
+
+
+def dagster_executable() -> str:
+    """The `dagster` script of the environment this CLI runs in, so `.venv/bin/vid2learn ui`
+    works without the venv on PATH (issue 9); PATH's `dagster` only when there is none."""
+    beside = Path(sys.executable).parent / "dagster"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    found = shutil.which("dagster")
+    if found is None:
+        raise SystemExit(
+            f"vid2learn ui: no dagster executable beside {sys.executable} or on PATH; "
+            "reinstall vid2learn (pip install -e .)"
+        )
+    return found
 
 
 def cmd_pools(args: argparse.Namespace) -> int:
@@ -284,13 +347,19 @@ def cmd_pools(args: argparse.Namespace) -> int:
     return 0
 
 
+LOG_LEVEL_HELP = (
+    "console log level of the runs (default: none; a failure is summed up in one line and "
+    "the full log, tracebacks included, is in the UI)"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vid2learn", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="add videos and materialize every stage for them")
     run.add_argument("targets", nargs="+", metavar="URL_OR_PATH")
-    run.add_argument("--log-level", default="WARNING", help="console log level of the runs")
+    run.add_argument("--log-level", default=QUIET_LOG_LEVEL, help=LOG_LEVEL_HELP)
     run.set_defaults(func=cmd_run)
 
     query = sub.add_parser("query", help="run SQL against the DuckDB catalog")
@@ -299,7 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
     query.set_defaults(func=cmd_query)
 
     demo = sub.add_parser("demo", help="run the pipeline on the bundled sample lecture")
-    demo.add_argument("--log-level", default="WARNING", help="console log level of the run")
+    demo.add_argument("--log-level", default=QUIET_LOG_LEVEL, help=LOG_LEVEL_HELP)
     demo.set_defaults(func=cmd_demo)
 
     ui = sub.add_parser("ui", help="start the Dagster webserver and daemon for this project")
@@ -318,13 +387,14 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("videos", nargs="*", metavar="VIDEO", help="default: every video")
         command.add_argument("--stale", action="store_true", help="changed code or inputs")
         command.add_argument("--missing", action="store_true", help="never made (failed runs)")
-        command.add_argument("--log-level", default="WARNING", help="console log level of runs")
+        command.add_argument("--log-level", default=QUIET_LOG_LEVEL, help=LOG_LEVEL_HELP)
         command.set_defaults(func=func)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    quiet_dagster_warnings()
     return args.func(args)
 
 

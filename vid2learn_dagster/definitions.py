@@ -9,6 +9,12 @@ import os
 
 import dagster as dg
 
+from vid2learn_dagster.cli import quiet_dagster_warnings
+
+# Before `assets` is imported: its decorators emit Dagster's Beta/Preview notices, which
+# `dagster dev` would print on every code-server start (issue 9).
+quiet_dagster_warnings()
+
 from assets import STAGE_ASSETS, STAGE_CHECKS, playlist_entries
 from resources.catalog import DuckDBCatalog
 from resources.diarization import DiarizationResource

@@ -51,6 +51,9 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("end", FLOAT),
             ("text", STRING),
             ("avg_logprob", FLOAT),
+            # issue 9: the language Whisper detected for the video (ISO 639-1, e.g. "en"),
+            # repeated per segment so a query needs no second table.
+            ("language", STRING),
             ("speaker", STRING),
         ]
     ),

@@ -34,6 +34,9 @@ class Segment:
 
 @dataclass(frozen=True)
 class Transcription:
+    """One video's transcript. `language` is what Whisper detected (or was told), an ISO
+    639-1 code such as "en" or "de"; it goes on every segment row (issue 9)."""
+
     language: str
     duration: float
     segments: tuple[Segment, ...] = ()
@@ -88,7 +91,11 @@ def _table(rows: list[dict], name: str) -> pd.DataFrame:
 def transcript_tables(
     video_id: str, transcription: Transcription
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The `transcript_segments` and `transcript_words` tables (typed, empty for no speech)."""
+    """The `transcript_segments` and `transcript_words` tables (typed, empty for no speech).
+
+    Every segment carries the video's detected language: later stages (and SQL over the
+    views) can pick language-specific handling without reading run metadata.
+    """
     segments = [
         {
             "video_id": video_id,
@@ -97,6 +104,7 @@ def transcript_tables(
             "end": s.end,
             "text": s.text,
             "avg_logprob": s.avg_logprob,
+            "language": transcription.language,
         }
         for s in transcription.segments
     ]
