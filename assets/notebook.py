@@ -4,7 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.batches import VideoTables, batch_metadata, model_stage
-from assets.llm_calls import run_task
+from assets.llm_calls import run_task, usage_metadata, video_seconds
 from assets.versions import CODE_VERSIONS
 from resources.llm import LLMResource
 from resources.media_store import MediaStore
@@ -17,8 +17,7 @@ from vid2learn_dagster.notebook import (
 )
 from vid2learn_dagster.tables import conform
 from vid2learn_dagster.teaching import (
-    QUIZ,
-    TEXT,
+    NOTEBOOK,
     TopicMaterial,
     compose_notebook,
     notebook_prompts,
@@ -42,8 +41,8 @@ def notebook(
 ) -> dg.MaterializeResult:
     """An nbformat v4 notebook: introduction (abstract, audience, outcomes, roadmap), one
     section per topic (explanation, formulas, code cells, quiz with hidden answers, keyframe,
-    timestamp link) and a conclusion. Two batched LLM calls for every video in the step:
-    free text, then quizzes (JSON).
+    timestamp link) and a conclusion. One batched LLM call for every video in the step:
+    a JSON answer per topic and one per video for the introduction and conclusion.
     """
     materials: dict[str, list[TopicMaterial]] = {}
     for video, video_chunks in chunks.items():
@@ -56,19 +55,14 @@ def notebook(
             topic_segments[video], local_chunks, rewritten_chunks[video], visual_descriptions[video]
         )
     prompts = {video: notebook_prompts(m) for video, m in materials.items()}
-    texts, text_usage = run_task(llm, TEXT, {v: list(p.text.values()) for v, p in prompts.items()})
-    quizzes, quiz_usage = run_task(
-        llm, QUIZ, {v: list(p.quiz.values()) for v, p in prompts.items()}
-    )
+    result = run_task(llm, NOTEBOOK, {v: list(p.values()) for v, p in prompts.items()})
+    tokens, step = usage_metadata(result, {v: video_seconds(source_video[v]) for v in materials})
 
     tables, metadata = {}, {}
     for video, video_materials in materials.items():
         source = VideoSource.from_record(source_video[video].iloc[0])
         composed = compose_notebook(
-            source,
-            video_materials,
-            dict(zip(prompts[video].text, texts[video], strict=True)),
-            dict(zip(prompts[video].quiz, quizzes[video], strict=True)),
+            source, video_materials, dict(zip(prompts[video], result.answers[video], strict=True))
         )
         nb = render_notebook(
             source,
@@ -95,17 +89,10 @@ def notebook(
             "cells": row["cells"],
             "quizzes": composed.quizzes,
             "code_cells": composed.code_cells,
+            **tokens[video],
             "outline": dg.MetadataValue.md(notebook_outline(nb)),
         }
     return dg.MaterializeResult(
         value=tables,
-        metadata=batch_metadata(
-            metadata,
-            {
-                "model": llm.model_id,
-                "prompts": text_usage["prompts"] + quiz_usage["prompts"],
-                "completion_tokens": text_usage["completion_tokens"]
-                + quiz_usage["completion_tokens"],
-            },
-        ),
+        metadata=batch_metadata(metadata, {"model": llm.model_id, **step}),
     )

@@ -113,14 +113,15 @@ def _conversation(prompt: Prompt) -> list[Message]:
 
 
 def _instruction(conversation: list[Message]) -> str:
-    """The text SmolLM2 tends to repeat back: the system messages, or without one the last
-    paragraph of the last user message (where the templates put the task). Data is never
-    included, since a faithful rewrite may legitimately copy it."""
+    """The text a small model tends to repeat back: the system messages and the first
+    paragraph of the last user message, where the templates put the task (data comes
+    after it, and is never included, since a faithful rewrite may legitimately copy it)."""
     systems = [m["content"] for m in conversation if m.get("role") == "system"]
-    if systems:
-        return "\n".join(systems)
     users = [m["content"] for m in conversation if m.get("role") == "user"]
-    return users[-1].strip().split("\n\n")[-1] if users else ""
+    paragraphs = users[-1].strip().split("\n\n") if users else []
+    # A message of one paragraph (a plain prompt string) has no separate instruction.
+    task = paragraphs[0] if len(paragraphs) > 1 else ""
+    return "\n".join([*systems, task])
 
 
 class _TransformersEngine:
@@ -501,7 +502,7 @@ class LLMResource(dg.ConfigurableResource):
     ) -> list[Generation]:
         """One generation per prompt, in order, computed as one batch where the backend can.
 
-        Output lines repeating the prompt's instruction (its last paragraph) are removed.
+        Output lines repeating the prompt's instruction (system message and task) are removed.
         """
         if not prompts:
             return []

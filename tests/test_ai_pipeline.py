@@ -1,13 +1,15 @@
 """The AI stages end to end on the sample lecture, with the CPU backends for real.
 
 The lecture is served on loopback and run through the `process_video` job once: OCR
-(tesseract) describes the keyframes, SmolLM2-135M behind llama.cpp's server rewrites,
-blends and writes the notebook, all-MiniLM-L6-v2 segments topics. Each test checks one
-promise against the lecture's ground truth (its script and the code on its slides).
+(tesseract) describes the keyframes, the default language model (Qwen2.5-Coder-1.5B behind
+llama.cpp's server) rewrites, blends and writes the notebook, all-MiniLM-L6-v2 segments
+topics. Each test checks one promise against the lecture's ground truth (its script and
+the code on its slides), and what the language stages cost (issue 9).
 """
 
 from __future__ import annotations
 
+import dagster as dg
 import nbformat
 import pytest
 
@@ -19,6 +21,8 @@ from vid2learn_dagster.sample import sample_code_blocks
 pytestmark = pytest.mark.slow
 
 MAX_CER = 0.10
+MAX_LLM_TOKENS_PER_VIDEO_MINUTE = 3000  # all language stages together (issue 9)
+LANGUAGE_STAGES = ["rewritten_chunks", "blended_chunks", "notebook"]
 AI_STAGES = ["visual_descriptions", "rewritten_chunks", "blended_chunks", "topic_segments"]
 
 
@@ -99,3 +103,15 @@ def test_notebook_teaches_every_topic_with_code_and_a_quiz(ai_run):
         best = min(character_error_rate(reference.rstrip("\n"), c) for c in code_cells)
         assert best <= MAX_CER, f"no code cell holds\n{reference}"
     assert row["code_cells"] == len(code_cells) and row["model"].startswith("llama-server:")
+
+
+def test_language_stages_record_their_tokens_within_the_floor(ai_run):
+    project, _ = ai_run
+    per_minute = {}
+    for asset in LANGUAGE_STAGES:
+        event = project.instance.get_latest_materialization_event(dg.AssetKey(asset))
+        assert event is not None and event.asset_materialization is not None, asset
+        metadata = event.asset_materialization.metadata
+        per_minute[asset] = metadata["llm_tokens_per_video_minute"].value
+        assert metadata["llm_tokens"].value > 0, asset
+    assert sum(per_minute.values()) <= MAX_LLM_TOKENS_PER_VIDEO_MINUTE, per_minute

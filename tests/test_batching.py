@@ -250,7 +250,7 @@ def test_one_llm_call_carried_both_videos_prompts(three_videos) -> None:
     ).asset_materialization
     metadata = {name: value.value for name, value in event.metadata.items()}
     assert metadata["batch_videos"] == 2
-    assert metadata["prompts"] == speech
+    assert metadata["llm_prompts"] == speech
     by_video = metadata["by_video"]
     assert first in by_video and second in by_video
 

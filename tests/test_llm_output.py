@@ -9,9 +9,9 @@ from vid2learn_dagster.llm_output import (
     clean_text,
     drop_repeats,
     extract_json,
-    heading_and_body,
-    json_field,
-    split_sections,
+    json_object,
+    string_field,
+    string_list,
     strip_echo,
 )
 
@@ -36,27 +36,26 @@ def test_truncated_json_is_closed_best_effort():
     assert extract_json('[1, 2, {"k": ') == [1, 2, {"k": None}]
 
 
-def test_no_json_or_empty_string_gives_none_and_fallbacks():
+def test_no_json_or_empty_string_gives_none_and_an_empty_object():
     assert extract_json("no braces here") is None
     assert extract_json("") is None
-    assert json_field("", "text", fallback="original") == "original"
-    assert json_field('{"other": 1}', "text", fallback="original") == "original"
-    assert json_field('{"text": "  "}', "text", fallback="original") == "original"
-    assert json_field('{"text": "ok"', "text") == "ok"
+    assert json_object("") == {} and json_object("[1, 2]") == {}
+    assert json_object('{"text": "ok"') == {"text": "ok"}
 
 
-def test_sections_by_markers_any_level_and_case():
-    text = "### TITLE\nPython lists\n## introduction:\nLists hold items.\nThey start at 0."
-    assert split_sections(text, ["TITLE", "INTRODUCTION"]) == {
-        "TITLE": "Python lists",
-        "INTRODUCTION": "Lists hold items.\nThey start at 0.",
-    }
+def test_a_fenced_section_answer_as_qwen_writes_it():
+    answer = '```json\n{"heading": "Lists", "question": "Where do lists start?", "code": ""}\n```'
+    data = json_object(answer)
+    assert string_field(data, "heading") == "Lists"
+    assert string_field(data, "code") == "" and string_field(data, "missing") == ""
 
 
-def test_no_markers_puts_everything_in_the_first_section():
-    sections = split_sections("Just an answer.", ["TITLE", "INTRODUCTION"])
-    assert sections == {"TITLE": "Just an answer.", "INTRODUCTION": ""}
-    assert split_sections("", ["A", "B"]) == {"A": "", "B": ""}
+def test_fields_of_the_wrong_type_still_give_text():
+    data = {"outcomes": "- Index a list\n- Loop over it", "answer": 0, "audience": ["a", "b"]}
+    assert string_list(data, "outcomes") == ["- Index a list", "- Loop over it"]
+    assert string_field(data, "answer") == "0" and string_field(data, "audience") == "a\nb"
+    assert string_list({"outcomes": [" x ", "", None]}, "outcomes") == ["x"]
+    assert string_list({}, "outcomes") == []
 
 
 def test_echoed_instruction_is_stripped_but_the_answer_kept():
@@ -83,18 +82,6 @@ def test_clean_text_keeps_code_inside_an_explanation():
     output = "Use append:\n```python\nxs.append(4)\n```\nNow xs has four items."
     assert "xs.append(4)" in clean_text(output)
     assert "Now xs has four items." in clean_text(output)
-
-
-def test_heading_and_body_with_and_without_a_heading():
-    assert heading_and_body("## Lists\nA list is a sequence.", fallback_heading="Part 1") == (
-        "Lists",
-        "A list is a sequence.",
-    )
-    assert heading_and_body("A list is a sequence.", fallback_heading="Part 1") == (
-        "Part 1",
-        "A list is a sequence.",
-    )
-    assert heading_and_body("", fallback_heading="Part 1") == ("Part 1", "")
 
 
 def test_repeated_marker_lines_collapse_but_repeated_code_lines_stay():

@@ -7,6 +7,7 @@ make a prompt edit invalidate exactly the assets using that prompt.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import nbformat
@@ -14,10 +15,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vid2learn_dagster.generation import generate_where_needed
+from vid2learn_dagster.generation import Usage, generate_where_needed
 from vid2learn_dagster.notebook import META_KEY, VideoSource, render_notebook
-from vid2learn_dagster.rewriting import blended_table, rewrite_prompts, rewritten_table
+from vid2learn_dagster.prompting import load_prompt
+from vid2learn_dagster.rewriting import (
+    blend_prompts,
+    blended_table,
+    rewrite_prompts,
+    rewritten_table,
+)
 from vid2learn_dagster.teaching import (
+    NOTEBOOK,
+    OVERVIEW,
     Screen,
     TopicMaterial,
     compose_notebook,
@@ -58,29 +67,25 @@ MATERIALS = [
 
 
 def answers_like(text: str) -> dict[str, str]:
-    return dict.fromkeys(notebook_prompts(MATERIALS).text, text)
+    return dict.fromkeys(notebook_prompts(MATERIALS), text)
 
 
-def quizzes_like(text: str) -> dict[str, str]:
-    return dict.fromkeys(notebook_prompts(MATERIALS).quiz, text)
+def section_json(**fields: str) -> str:
+    """A topic answer as Qwen writes it: JSON in a ```json fence."""
+    return f"```json\n{json.dumps(fields)}\n```"
 
 
 MALFORMED = {
-    "nothing": ({}, {}),
-    "empty strings": (answers_like(""), quizzes_like("")),
-    "no markers": (
-        answers_like("Sure! I made a few tweaks to enhance the grammar and readability."),
-        quizzes_like("Question 1 Question 1 Question 1"),
-    ),
-    "truncated json": (
-        answers_like('{"title": "Lists", "body": "A list keeps'),
-        quizzes_like('{"question": "What does a list keep in order?", "answer": "ite'),
-    ),
+    "nothing": {},
+    "empty strings": answers_like(""),
+    "not json": answers_like("Sure! I made a few tweaks to enhance the grammar and readability."),
+    "truncated json": answers_like('{"heading": "Lists", "explanation": "A list keeps'),
+    "question 1 loops": answers_like('{"question": "Question 1 Question 1", "answer": "1"}'),
 }
 
 
-def rendered(answers: dict[str, str], quizzes: dict[str, str]) -> nbformat.NotebookNode:
-    composed = compose_notebook(SOURCE, MATERIALS, answers, quizzes)
+def rendered(answers: dict[str, str]) -> nbformat.NotebookNode:
+    composed = compose_notebook(SOURCE, MATERIALS, answers)
     nb = render_notebook(
         SOURCE,
         composed.sections,
@@ -97,7 +102,7 @@ def markdown(nb: nbformat.NotebookNode) -> str:
 
 @pytest.mark.parametrize("case", sorted(MALFORMED))
 def test_malformed_model_output_still_gives_a_complete_notebook(case):
-    nb = rendered(*MALFORMED[case])
+    nb = rendered(MALFORMED[case])
     text = markdown(nb)
     for part in ("## Introduction", "### Learning outcomes", "### Roadmap", "## Conclusion"):
         assert part in text
@@ -118,7 +123,7 @@ def test_malformed_model_output_still_gives_a_complete_notebook(case):
 
 
 def test_fallback_quiz_blanks_a_term_the_slide_shows():
-    nb = rendered({}, {})
+    nb = rendered({})
     quiz = next(c.source for c in nb.cells if c.source.startswith("**Quiz**"))
     answer = next(c.source for c in nb.cells if c.metadata.get("jupyter"))
     assert "Fill in the blank: A list keeps _" in quiz.replace("\\_", "_")
@@ -126,39 +131,65 @@ def test_fallback_quiz_blanks_a_term_the_slide_shows():
 
 
 def test_supported_model_answers_are_used():
-    answers = {
-        "intro": "# Lists\n\nYou will see how a list keeps items in order.",
-        "outcomes": "- Index a list from zero\n- Collect squares of numbers in a loop\n- Bake",
-        "topic:1": "## Lists\n\nA list keeps its items in order, and you index it from zero.",
-        "code:3": "```python\nmean = sum(values) / len(values)\n```",
+    overview = {
+        "introduction": "You will see how a list keeps items in order.",
+        "audience": "Beginners who know what a number is.",
+        "outcomes": ["Index a list from zero", "Collect squares of numbers in a loop", "Bake"],
         "conclusion": "A list keeps items in order. The mean divides the sum by the count.",
     }
-    quizzes = {"quiz:1": '{"question": "From which number do you index a list?", "answer": "zero"}'}
-    text = markdown(rendered(answers, quizzes))
+    answers = {
+        OVERVIEW: json.dumps(overview),
+        "topic:1": section_json(
+            heading="Lists",
+            explanation="A list keeps its items in order, and you index it from zero.",
+            question="From which number do you index a list?",
+            answer="zero",
+            code="",
+        ),
+        "topic:3": section_json(
+            heading="The mean",
+            explanation="",
+            question="",
+            answer="",
+            code="mean = sum(values) / len(values)",
+        ),
+    }
+    nb = rendered(answers)
+    text = markdown(nb)
     assert "You will see how a list keeps items in order." in text
     assert "- Index a list from zero" in text and "Bake" not in text
     assert "A list keeps its items in order, and you index it from zero." in text
     assert "From which number do you index a list?" in text
     assert "The mean divides the sum by the count." in text
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    assert code == [CODE, "mean = sum(values) / len(values)"]
 
 
 def test_invented_code_and_unsupported_questions_are_rejected():
-    answers = {"code:1": "```python\ndef filter_even_humbers(data):\n    return data\n```"}
-    quizzes = {"quiz:1": '{"question": "How do you bake bread at home?", "answer": "In an oven"}'}
-    nb = rendered(answers, quizzes)
+    answers = {
+        "topic:1": section_json(
+            heading="Baking",
+            explanation="",
+            question="How do you bake bread at home?",
+            answer="In an oven",
+            code="def filter_even_humbers(data):\n    return data",
+        )
+    }
+    nb = rendered(answers)
     assert "filter_even_humbers" not in "".join(c.source for c in nb.cells)
     assert "bake bread" not in markdown(nb)
 
 
 def test_outline_echoed_back_is_not_taken_as_outcomes():
-    echo = "\n".join(f"- {line.split('. ', 1)[1]}" for line in outline(MATERIALS).splitlines())
-    text = markdown(rendered({"outcomes": echo, "conclusion": echo}, {}))
+    echo = [line.split(". ", 1)[1] for line in outline(MATERIALS).splitlines()]
+    overview = {"outcomes": echo, "conclusion": "\n".join(echo)}
+    text = markdown(rendered({OVERVIEW: json.dumps(overview)}))
     assert "- Explain What is a list?" in text
     assert "This video covered: What is a list?; From loop to list" in text
 
 
 def test_no_topics_gives_a_valid_notebook_that_says_so():
-    composed = compose_notebook(SOURCE, [], {}, {})
+    composed = compose_notebook(SOURCE, [], {})
     nb = render_notebook(
         SOURCE,
         [],
@@ -166,23 +197,34 @@ def test_no_topics_gives_a_valid_notebook_that_says_so():
         conclusion_markdown=composed.conclusion_markdown,
     )
     nbformat.validate(nb)
-    assert "no sections" in markdown(nb) and notebook_prompts([]).text == {}
+    assert "no sections" in markdown(nb) and notebook_prompts([]) == {}
 
 
-def test_prompts_are_one_text_batch_and_one_quiz_batch():
+def test_one_json_prompt_per_topic_and_one_for_the_overview():
     prompts = notebook_prompts(MATERIALS)
-    assert set(prompts.text) == {
-        "intro",
-        "audience",
-        "outcomes",
-        "conclusion",
-        "topic:1",
-        "topic:2",
-        "topic:3",
-        "code:1",
-        "code:3",
-    }
-    assert set(prompts.quiz) == {"quiz:1", "quiz:2", "quiz:3"}
+    assert list(prompts) == [OVERVIEW, "topic:1", "topic:2", "topic:3"]
+    users = {key: messages[-1]["content"] for key, messages in prompts.items()}
+    for number, m in enumerate(MATERIALS[:3], start=1):
+        topics = [text for key, text in users.items() if key != OVERVIEW]
+        assert sum(m.text in text for text in topics) == 1, "each topic's text in one prompt"
+        note = "the slide already shows the code" if m.code else "if it describes none"
+        assert note in users[f"topic:{number}"]
+    assert "1. What is a list?: A list keeps items in order." in users[OVERVIEW]
+    schema = NOTEBOOK.json_schema
+    assert schema is not None
+    branches = [set(branch["required"]) for branch in schema["anyOf"]]
+    assert branches == [
+        {"heading", "explanation", "question", "answer", "code"},
+        {"introduction", "audience", "outcomes", "conclusion"},
+    ]
+
+
+def test_every_prompt_starts_with_the_same_system_message():
+    prompts = [*notebook_prompts(MATERIALS).values(), *rewrite_prompts(CHUNKS)]
+    prompts += blend_prompts(SLIDE_CHUNKS, SLIDE_CHUNKS, SLIDE_VISUALS)
+    systems = {p[0]["content"] for p in prompts if p is not None}
+    assert systems == {load_prompt("system")}
+    assert all(p[0]["role"] == "system" and len(p) == 2 for p in prompts if p is not None)
 
 
 def test_topic_materials_join_the_stage_tables(tmp_path: Path):
@@ -246,8 +288,8 @@ def test_rewrite_skips_silent_chunks_and_calls_the_model_once():
         return ["A list keeps items in order.", "You index a list from zero."]
 
     answers = generate_where_needed(rewrite_prompts(CHUNKS), generate)
-    assert calls == [2] and answers[1] == ""
-    table = rewritten_table("v", CHUNKS, answers, "m")
+    assert calls == [2] and answers[1] is None
+    table = rewritten_table("v", CHUNKS, [a or "" for a in answers], "m")
     assert table["text"].tolist() == [
         "A list keeps items in order.",
         "",
@@ -269,14 +311,89 @@ def test_rewrite_drops_invented_sentences_and_falls_back_when_facts_are_lost():
     ]
 
 
-def test_blend_falls_back_to_speech_and_the_slides_prose():
-    rewritten = rewritten_table("v", CHUNKS, ["", "", ""], "m")
-    table = blended_table("v", rewritten, CHUNKS, VISUALS, ["", "", ""], "m")
+# A slide shown over two chunks: its point is asked for once, at its first chunk.
+SLIDE_CHUNKS = pd.DataFrame(
+    {
+        "chunk_id": [0, 1, 2],
+        "scene": [1, 1, 2],
+        "start": [0.0, 4.0, 8.0],
+        "end": [4.0, 8.0, 12.0],
+        "text": ["A list keeps items in order.", "You index it from zero.", "Loops repeat."],
+    }
+)
+SLIDE_VISUALS = pd.DataFrame(
+    {
+        "scene": [1, 2],
+        "on_screen_text": [
+            "Lists\n- Items keep their order\n- Lists can grow and shrink",
+            "Loops\n- Loops repeat",
+        ],
+        "code": ["", ""],
+        "description": ["Slide titled 'Lists' with 2 bullet points.", "A diagram of a loop."],
+        "backend": ["ocr:tesseract 5", "ocr:tesseract 5"],
+        "has_code": [False, False],
+    }
+)
+
+
+def test_blend_asks_only_for_what_a_slide_adds_once_per_slide():
+    prompts = blend_prompts(SLIDE_CHUNKS, SLIDE_CHUNKS, SLIDE_VISUALS)
+    assert prompts[1] is None, "the slide's second chunk: its points were asked for already"
+    assert prompts[2] is None, "the speech says everything the second slide shows"
+    user = prompts[0][-1]["content"]
+    assert user.endswith('Slide "Lists":\n- Lists can grow and shrink')
+    assert "in order" not in user, "a point the speech covers is not sent"
+    assert "A list keeps" not in user, "the speech is not sent again"
+
+
+def test_blend_is_the_speech_plus_the_models_supported_sentence():
+    answers = ["Lists can grow and shrink as you add items.", "", ""]
+    table = blended_table("v", SLIDE_CHUNKS, SLIDE_CHUNKS, SLIDE_VISUALS, answers, "m")
     assert table["text"].tolist() == [
-        "so um a list uh keeps items in order On screen: Items keep their order.",
+        "A list keeps items in order. Lists can grow and shrink as you add items.",
+        "You index it from zero.",
+        "Loops repeat.",
+    ]
+
+
+def test_a_vision_models_description_is_a_slide_point_but_an_ocr_count_is_not():
+    visuals = SLIDE_VISUALS.assign(backend=["vllm:qwen-vl", "vllm:qwen-vl"])
+    prompts = blend_prompts(SLIDE_CHUNKS, SLIDE_CHUNKS, visuals)
+    assert prompts[2] is not None and "A diagram of a loop." in prompts[2][-1]["content"]
+
+
+def test_blend_falls_back_to_the_slides_points_as_written():
+    answers = ["I love baking bread at home.", "", ""]  # unsupported by the slide
+    table = blended_table("v", SLIDE_CHUNKS, SLIDE_CHUNKS, SLIDE_VISUALS, answers, "m")
+    assert (
+        table["text"].iloc[0]
+        == "A list keeps items in order. On screen: Lists can grow and shrink."
+    )
+
+
+def test_ocr_noise_and_points_the_speech_made_add_nothing_to_the_blend():
+    rewritten = rewritten_table("v", CHUNKS, ["", "", ""], "m")
+    visuals = VISUALS.assign(backend="ocr:tesseract 5")
+    assert blend_prompts(rewritten, CHUNKS, visuals) == [None, None, None]
+    table = blended_table("v", rewritten, CHUNKS, visuals, ["", "", ""], "m")
+    assert table["text"].tolist() == [
+        "so um a list uh keeps items in order",
         "",  # neither speech nor slide prose (a one-word title is not explained)
         "you index a list from zero",
     ]
+
+
+def test_usage_counts_processed_prompt_tokens_and_completions_per_video_minute():
+    class Generation:
+        def __init__(self, prompt: int, cached: int, completion: int) -> None:
+            self.prompt_tokens, self.cached_tokens = prompt, cached
+            self.completion_tokens = completion
+
+    usage = Usage.of([Generation(100, 60, 20), None, Generation(50, 0, 10)])
+    assert usage == Usage(prompts=2, prompt_tokens=150, cached_tokens=60, completion_tokens=30)
+    assert usage.llm_tokens == 120
+    assert usage.metadata(30.0)["llm_tokens_per_video_minute"] == 240
+    assert "llm_tokens_per_video_minute" not in usage.metadata(None)
 
 
 # --- topics over slides ---------------------------------------------------------------
@@ -315,7 +432,13 @@ def test_a_slide_is_never_split_and_chunks_without_a_slide_stand_alone():
 
 @pytest.mark.parametrize(
     ("prompt", "stale"),
-    [("rewrite", "rewritten_chunks"), ("blend", "blended_chunks"), ("notebook_quiz", "notebook")],
+    [
+        ("rewrite", {"rewritten_chunks"}),
+        ("blend", {"blended_chunks"}),
+        ("notebook_topic", {"notebook"}),
+        ("notebook_intro", {"notebook"}),
+        ("system", {"rewritten_chunks", "blended_chunks", "notebook"}),
+    ],
 )
 def test_editing_a_prompt_changes_only_its_assets_code_version(monkeypatch, prompt, stale):
     from assets.versions import model_code_versions
@@ -331,7 +454,7 @@ def test_editing_a_prompt_changes_only_its_assets_code_version(monkeypatch, prom
         lambda name: original(name) + (" Edited." if name == prompt else ""),
     )
     after = model_code_versions(resources)
-    assert {asset for asset in before if before[asset] != after[asset]} == {stale}
+    assert {asset for asset in before if before[asset] != after[asset]} == stale
 
 
 def test_the_model_changes_every_llm_assets_code_version():

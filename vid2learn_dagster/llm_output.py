@@ -12,11 +12,11 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 _FENCE = re.compile(r"```[\w+-]*\s*\n?(.*?)(?:```|$)", re.DOTALL)
 _WRAPPING_FENCE = re.compile(r"```[\w+-]*[ \t]*\n?((?:(?!```).)*)(?:```)?", re.DOTALL)
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
 _PREAMBLE = re.compile(
     r"^\s*(sure|certainly|of course|okay|here is|here's|here are|below is)\b.*:\s*$",
     re.IGNORECASE,
@@ -159,43 +159,26 @@ def extract_json(text: str) -> Any | None:
     return None
 
 
-def json_field(text: str, key: str, *, fallback: str = "") -> str:
-    """A string field of the JSON object in `text`; `fallback` when absent or not JSON."""
+def json_object(text: str) -> dict[str, Any]:
+    """The JSON object in `text` (fenced, wrapped in prose or truncated); {} when there is
+    none. Qwen wraps its JSON in ```json fences even under schema-guided decoding."""
     data = extract_json(text)
-    value = data.get(key) if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
+def string_field(data: Mapping[str, Any], key: str) -> str:
+    """A field of a model's JSON object as text ("" when absent or null); a list becomes
+    one line per item, since a model may answer a list where a string was asked."""
+    value = data.get(key)
     if value is None:
-        return fallback
-    return (value if isinstance(value, str) else json.dumps(value)).strip() or fallback
+        return ""
+    if isinstance(value, list):
+        return "\n".join(str(item).strip() for item in value if item is not None).strip()
+    return (value if isinstance(value, str) else json.dumps(value)).strip()
 
 
-def split_sections(text: str, names: list[str]) -> dict[str, str]:
-    """Split `### NAME` delimited output into {name: body} for the expected names.
-
-    Headings match case-insensitively at any Markdown level, ignoring `:` and `*`.
-    Text before the first known marker, or the whole text when no marker appears,
-    goes to the first name, so a model that ignored the format still yields its answer.
-    Every expected name is present in the result (empty when missing).
-    """
-    wanted = {name.lower(): name for name in names}
-    sections: dict[str, list[str]] = {name: [] for name in names}
-    current = names[0]
-    for line in unwrap_fence(text).splitlines():
-        heading = _HEADING.match(line)
-        key = heading.group(1).strip("*: ").lower() if heading else None
-        if key in wanted:
-            current = wanted[key]
-            continue
-        sections[current].append(line)
-    return {name: drop_repeats("\n".join(body)) for name, body in sections.items()}
-
-
-def heading_and_body(text: str, *, fallback_heading: str, prompt: str = "") -> tuple[str, str]:
-    """A Markdown heading line and the text after it (the notebook prompts ask for this).
-
-    The first heading wins; later headings (a small model repeats them) are dropped and
-    every other line is body. Without a heading, `fallback_heading` is used.
-    """
-    lines = clean_text(text, prompt=prompt).splitlines()
-    headings = [m.group(1).strip("*: ") for m in map(_HEADING.match, lines) if m]
-    body = "\n".join(line for line in lines if not _HEADING.match(line)).strip()
-    return (headings[0] if headings and headings[0] else fallback_heading), body
+def string_list(data: Mapping[str, Any], key: str) -> list[str]:
+    """A list field as stripped non-empty strings; a string becomes its lines."""
+    value = data.get(key)
+    items = value if isinstance(value, list) else string_field(data, key).splitlines()
+    return [str(item).strip() for item in items if item is not None and str(item).strip()]

@@ -5,25 +5,23 @@ Templates are files, not Python strings, so a prompt edit is a reviewable text d
 that prompt stale, and the same for a model or a generation setting. Placeholders use
 `string.Template` syntax (`$text`) so prompts may contain JSON braces literally.
 
-A template is one user message, or a `[system]` part (the instruction) followed by a
-`[user]` part (the data). SmolLM2-135M rewrote 4 of 4 transcripts with the instruction as
-a system message, but echoed it back for 2 of 4 when it followed the data in the user
-message; for the notebook tasks the reverse held (it echoed the data), so each template
-keeps the form that worked. Without a system part, a template ends with its instruction
-paragraph, which is what `resources.llm` strips when the model repeats it.
+Every prompt is the same system message (`prompts/system.txt`) followed by one user
+message: the task's instruction first, its data last (issue 9). A prefix identical across
+prompts is what llama-server's prompt cache serves instead of processing it again, so on
+2 cores the instruction costs once per server slot rather than once per prompt.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 from functools import cache
 from importlib import resources
 from string import Template
 from typing import Any
 
 _PACKAGE = "vid2learn_dagster"
+SYSTEM = "system"  # the template every prompt starts with
 
 
 @cache
@@ -36,15 +34,12 @@ def load_prompt(name: str) -> str:
 
 
 def render(name: str, **variables: object) -> list[dict[str, str]]:
-    """The chat messages of prompt `name` with placeholders filled (missing: KeyError)."""
+    """The chat messages of prompt `name`: the shared system message, then the template
+    with its placeholders filled (a missing one: KeyError)."""
     values = {key: str(value).strip() for key, value in variables.items()}
-    parts = re.split(r"^\[(system|user)\]\s*$", load_prompt(name), flags=re.MULTILINE)
-    roles_and_texts = (
-        zip(parts[1::2], parts[2::2], strict=True) if len(parts) > 1 else [("user", parts[0])]
-    )
     return [
-        {"role": role, "content": Template(text.strip()).substitute(values)}
-        for role, text in roles_and_texts
+        {"role": "system", "content": load_prompt(SYSTEM)},
+        {"role": "user", "content": Template(load_prompt(name)).substitute(values)},
     ]
 
 

@@ -6,11 +6,13 @@ short quiz whose answers sit in a collapsed cell. Around them: an introduction (
 audience and prerequisites, learning outcomes, a roadmap linking each section's moment in
 the video) and a conclusion.
 
-All free-text prompts of a video go out in one batched call and all quiz prompts (JSON)
-in a second. Every answer is checked before use, and each part has a deterministic
+Issue 9: one structured (JSON) prompt per topic returns its heading, explanation, quiz
+and described code, and one prompt per video returns the introduction, audience,
+outcomes and conclusion, so no text is sent to the model twice; all of them go out in one
+batched call. Every answer is checked before use, and each part has a deterministic
 fallback built from the lecture itself: a heading from the slide title, the topic's own
 text as explanation, a fill-in-the-blank question from one of its sentences. Whatever
-the model writes (no markers, truncated JSON, nothing), the result is a complete notebook.
+the model writes (not JSON, truncated JSON, nothing), the result is a complete notebook.
 """
 
 from __future__ import annotations
@@ -33,7 +35,13 @@ from vid2learn_dagster.grounding import (
     support,
     vocabulary,
 )
-from vid2learn_dagster.llm_output import clean_text, extract_json, heading_and_body, strip_echo
+from vid2learn_dagster.llm_output import (
+    clean_text,
+    json_object,
+    string_field,
+    string_list,
+    strip_echo,
+)
 from vid2learn_dagster.notebook import (
     Cell,
     Section,
@@ -46,26 +54,51 @@ from vid2learn_dagster.prompting import render
 from vid2learn_dagster.speakers import main_speaker, other_voices_markdown
 from vid2learn_dagster.visual import code_language, looks_like_code
 
-TEXT = LLMTask(
-    prompts=(
-        "notebook_intro",
-        "notebook_audience",
-        "notebook_outcomes",
-        "notebook_topic",
-        "notebook_code",
-        "notebook_conclusion",
-    ),
-    max_new_tokens=160,
-)
-QUIZ_SCHEMA = {
+# Per topic; string lengths bound what a looping model can cost (guided decoding stops
+# a string there), and "code" comes last so a cut-off answer loses only the code.
+SECTION_SCHEMA = {
     "type": "object",
-    "properties": {"question": {"type": "string"}, "answer": {"type": "string"}},
-    "required": ["question", "answer"],
+    "properties": {
+        "heading": {"type": "string", "maxLength": 80},
+        "explanation": {"type": "string", "maxLength": 700},
+        "question": {"type": "string", "maxLength": 200},
+        "answer": {"type": "string", "maxLength": 160},
+        "code": {"type": "string", "maxLength": 700},
+    },
+    "required": ["heading", "explanation", "question", "answer", "code"],
 }
-QUIZ = LLMTask(prompts=("notebook_quiz",), max_new_tokens=96, json_schema=QUIZ_SCHEMA)
-TASKS = (TEXT, QUIZ)
+# Per video, from the outline.
+OVERVIEW_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "introduction": {"type": "string", "maxLength": 400},
+        "audience": {"type": "string", "maxLength": 300},
+        "outcomes": {
+            "type": "array",
+            "items": {"type": "string", "maxLength": 120},
+            "maxItems": 5,
+        },
+        "conclusion": {"type": "string", "maxLength": 400},
+    },
+    "required": ["introduction", "audience", "outcomes", "conclusion"],
+}
+# One call for both kinds of prompt, so the overview decodes alongside the sections
+# instead of alone after them; each prompt names its keys, which picks the branch.
+NOTEBOOK = LLMTask(
+    prompts=("notebook_intro", "notebook_topic"),
+    # 256 fits a section's five short fields; measured answers ran 150-200 tokens, and the
+    # notebook was the costliest language stage on a held-out lecture (issue 9).
+    max_new_tokens=256,
+    json_schema={"anyOf": [SECTION_SCHEMA, OVERVIEW_SCHEMA]},
+)
+TASKS = (NOTEBOOK,)
 # Bump when the parsing or fallbacks below change what a notebook contains.
-LOGIC = 1
+LOGIC = 2
+OVERVIEW = "overview"
+# The "code" field's instruction: write the program a topic describes, unless its slides
+# show code already (then the model need not spend tokens on it).
+_WRITE_CODE = 'the short Python program the text describes, or "" if it describes none.'
+_NO_CODE = '"" (the slide already shows the code).'
 
 BLANK = "_____"
 MAX_TITLE_WORDS = 10
@@ -187,47 +220,36 @@ def outline(materials: Sequence[TopicMaterial]) -> str:
     return "\n".join(lines)
 
 
-@dataclass(frozen=True)
-class NotebookPrompts:
-    """Prompts by key: `text` for one batched free-text call, `quiz` for one JSON call."""
-
-    text: dict[str, Messages]
-    quiz: dict[str, Messages]
+def topic_key(m: TopicMaterial) -> str:
+    return f"topic:{m.number}"
 
 
-def notebook_prompts(materials: Sequence[TopicMaterial]) -> NotebookPrompts:
-    text: dict[str, Messages] = {}
-    quiz: dict[str, Messages] = {}
+def notebook_prompts(materials: Sequence[TopicMaterial]) -> dict[str, Messages]:
+    """Prompts by key: the overview (from the outline), then one per topic with text."""
+    prompts: dict[str, Messages] = {}
     if materials:
-        lecture = outline(materials)
-        for key in ("intro", "audience", "outcomes", "conclusion"):
-            text[key] = render(f"notebook_{key}", outline=lecture)
+        prompts[OVERVIEW] = render("notebook_intro", outline=outline(materials))
     for m in materials:
-        if not m.text:
-            continue
-        text[f"topic:{m.number}"] = render("notebook_topic", text=m.text)
-        if not m.code:
-            text[f"code:{m.number}"] = render("notebook_code", text=m.text)
-        quiz[f"quiz:{m.number}"] = render("notebook_quiz", text=m.text)
-    return NotebookPrompts(text, quiz)
+        if m.text:
+            code = _NO_CODE if m.code else _WRITE_CODE
+            prompts[topic_key(m)] = render("notebook_topic", text=m.text, code=code)
+    return prompts
 
 
 # --- parsing model answers, each with its fallback ----------------------------------------
 
 
-def explanation(m: TopicMaterial, answer: str) -> str:
+def explanation(m: TopicMaterial, text: str) -> str:
     """The model's supported sentences about the topic, else the topic's own text."""
-    _, body = heading_and_body(answer, fallback_heading="")
-    body = _FENCE.sub("", body)  # code goes to code cells, checked separately
-    kept = grounded(body, vocabulary(*m.source_texts()))
+    kept = grounded(_FENCE.sub("", clean_text(text)), vocabulary(*m.source_texts()))
     return kept or m.text
 
 
-def described_code(m: TopicMaterial, answer: str) -> str:
-    """A code block the model wrote for code the speaker described, if it is real Python
+def described_code(m: TopicMaterial, text: str) -> str:
+    """Code the model wrote for a program the speaker described, if it is real Python
     whose names occur in the lecture (a small model invents helpers); else ""."""
-    match = _FENCE.search(answer)
-    code = match.group(1).strip() if match else ""
+    match = _FENCE.search(text)
+    code = (match.group(1) if match else text).strip()
     if not code:
         return ""
     try:
@@ -243,12 +265,9 @@ class Question:
     answer: str
 
 
-def model_question(m: TopicMaterial, answer: str) -> Question | None:
+def model_question(m: TopicMaterial, data: Mapping[str, object]) -> Question | None:
     """The model's quiz question if it asks something the topic answers."""
-    data = extract_json(answer)
-    if not isinstance(data, dict):
-        return None
-    question, reply = (" ".join(str(data.get(k) or "").split()) for k in ("question", "answer"))
+    question, reply = (" ".join(string_field(data, k).split()) for k in ("question", "answer"))
     source = vocabulary(*m.source_texts())
     asks = question.endswith("?") and 3 <= len(question.split()) <= 30
     answered = 1 <= len(reply.split()) <= 40 and content_words(reply) != content_words(question)
@@ -306,12 +325,10 @@ def _latex(formula: str) -> str:
     return latex.replace("...", r"\dots").replace("…", r"\dots").replace("*", r"\cdot ")
 
 
-def section(
-    m: TopicMaterial, answers: Mapping[str, str], quiz_answers: Mapping[str, str]
-) -> Section:
-    """One topic's notebook section from its answers (missing answers: fallbacks)."""
-    topic_answer = answers.get(f"topic:{m.number}", "")
-    heading, _ = heading_and_body(topic_answer, fallback_heading="")
+def section(m: TopicMaterial, answers: Mapping[str, str]) -> Section:
+    """One topic's notebook section from its JSON answer (missing or broken: fallbacks)."""
+    data = json_object(answers.get(topic_key(m), ""))
+    heading = " ".join(string_field(data, "heading").strip("#*: ").split())
     supported_heading = (
         heading
         if heading
@@ -320,18 +337,14 @@ def section(
         else ""
     )
     title = m.slide_title or supported_heading or m.title
-    parts = [escape_markdown(explanation(m, topic_answer)) or "*(no speech)*"]
+    parts = [escape_markdown(explanation(m, string_field(data, "explanation"))) or "*(no speech)*"]
     if m.voices:
         parts.append(m.voices)
     formulas = formula_markdown(m.screens)
     if formulas:
         parts.append(formulas)
-    code = m.code or [c for c in [described_code(m, answers.get(f"code:{m.number}", ""))] if c]
-    questions = [
-        q
-        for q in (model_question(m, quiz_answers.get(f"quiz:{m.number}", "")), cloze_question(m))
-        if q is not None
-    ]
+    code = m.code or [c for c in [described_code(m, string_field(data, "code"))] if c]
+    questions = [q for q in (model_question(m, data), cloze_question(m)) if q is not None]
     return Section(
         title=title,
         start=m.start,
@@ -354,25 +367,24 @@ def _without_outline(answer: str, materials: Sequence[TopicMaterial]) -> str:
 
 
 def _prose(answer: str, materials: Sequence[TopicMaterial], fallback: str) -> str:
-    """Supported sentences of a whole-lecture answer (its heading dropped), else fallback."""
-    _, body = heading_and_body(_without_outline(answer, materials), fallback_heading="")
-    kept = grounded(_FENCE.sub("", body), vocabulary(*_lecture_text(materials)))
+    """Supported sentences of a whole-lecture answer, else fallback."""
+    body = _FENCE.sub("", clean_text(_without_outline(answer, materials)))
+    kept = grounded(body, vocabulary(*_lecture_text(materials)))
     return escape_markdown(kept) if kept else fallback
 
 
-def _bullets(answer: str, materials: Sequence[TopicMaterial]) -> list[str]:
+def _bullets(items: Sequence[str], materials: Sequence[TopicMaterial]) -> list[str]:
     source = vocabulary(*_lecture_text(materials))
-    items = [
-        re.sub(r"^\s*(?:[-*•]|\d+[.)])\s*", "", line).strip()
-        for line in clean_text(_without_outline(answer, materials)).splitlines()
-        if re.match(r"^\s*(?:[-*•]|\d+[.)])\s+\S", line)
+    stripped = [
+        re.sub(r"^\s*(?:[-*•]|\d+[.)])\s*", "", _without_outline(item, materials)).strip()
+        for item in items
     ]
-    good = [i for i in dict.fromkeys(items) if len(i.split()) >= 3 and support(i, source) >= 0.6]
+    good = [i for i in dict.fromkeys(stripped) if len(i.split()) >= 3 and support(i, source) >= 0.6]
     return good[:5]
 
 
 def _audience(answer: str, materials: Sequence[TopicMaterial], title: str) -> str:
-    """Who it is for: the model's two sentences when they are plausible prose, else a
+    """Who it is for: the model's sentences when they are plausible prose, else a
     statement from what the video shows (prerequisites are rarely said in a lecture, so
     the grounding bar is lower here than for facts)."""
     text = " ".join(sentences(_FENCE.sub("", clean_text(_without_outline(answer, materials)))))
@@ -387,12 +399,14 @@ def _audience(answer: str, materials: Sequence[TopicMaterial], title: str) -> st
 
 
 def introduction(
-    source: VideoSource, materials: Sequence[TopicMaterial], answers: Mapping[str, str]
+    source: VideoSource, materials: Sequence[TopicMaterial], overview: Mapping[str, object]
 ) -> str:
     """Abstract, audience and prerequisites, learning outcomes, roadmap with video links."""
     first_sentences = " ".join(sentences(" ".join(m.speech or m.text for m in materials))[:2])
-    abstract = _prose(answers.get("intro", ""), materials, escape_markdown(first_sentences))
-    outcomes = _bullets(answers.get("outcomes", ""), materials) or list(
+    abstract = _prose(
+        string_field(overview, "introduction"), materials, escape_markdown(first_sentences)
+    )
+    outcomes = _bullets(string_list(overview, "outcomes"), materials) or list(
         dict.fromkeys(f"Explain {m.title}" for m in materials)
     )
     roadmap = [
@@ -405,7 +419,7 @@ def introduction(
             "## Introduction",
             abstract or "*This video has no speech to summarize.*",
             "### Audience and prerequisites",
-            _audience(answers.get("audience", ""), materials, source.title),
+            _audience(string_field(overview, "audience"), materials, source.title),
             "### Learning outcomes\n\nAfter this notebook you can:",
             "\n".join(f"- {escape_markdown(o)}" for o in outcomes) or "- *(no topics found)*",
             "### Roadmap",
@@ -414,13 +428,13 @@ def introduction(
     )
 
 
-def conclusion(materials: Sequence[TopicMaterial], answers: Mapping[str, str]) -> str:
+def conclusion(materials: Sequence[TopicMaterial], overview: Mapping[str, object]) -> str:
     """The model's recap (if supported), then always the list of what was covered."""
     if not materials:
         return "## Conclusion\n\n*Nothing to conclude: the video has no topics.*"
     recap = "; ".join(dict.fromkeys(m.title for m in materials))
     covered = escape_markdown(f"This video covered: {recap}.")
-    text = _prose(answers.get("conclusion", ""), materials, "")
+    text = _prose(string_field(overview, "conclusion"), materials, "")
     return "\n\n".join(part for part in ("## Conclusion", text, covered) if part)
 
 
@@ -440,16 +454,14 @@ class TeachingNotebook:
 
 
 def compose_notebook(
-    source: VideoSource,
-    materials: Sequence[TopicMaterial],
-    answers: Mapping[str, str],
-    quiz_answers: Mapping[str, str],
+    source: VideoSource, materials: Sequence[TopicMaterial], answers: Mapping[str, str]
 ) -> TeachingNotebook:
     """The notebook's parts from the model's answers by prompt key (any may be missing)."""
+    overview = json_object(answers.get(OVERVIEW, ""))
     return TeachingNotebook(
-        intro_markdown=introduction(source, materials, answers),
-        sections=_shown_once([section(m, answers, quiz_answers) for m in materials]),
-        conclusion_markdown=conclusion(materials, answers),
+        intro_markdown=introduction(source, materials, overview),
+        sections=_shown_once([section(m, answers) for m in materials]),
+        conclusion_markdown=conclusion(materials, overview),
     )
 
 
