@@ -12,7 +12,6 @@ processed, not served from its prompt cache, plus completion tokens) per video m
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +19,8 @@ import nbformat
 import pandas as pd
 import pytest
 
-from vid2learn_dagster.generation import LLMTask, Messages, Usage, generate_where_needed
+from assets.llm_calls import run_task
+from vid2learn_dagster.generation import LLMTask, Messages, Usage
 from vid2learn_dagster.llm_output import json_object
 from vid2learn_dagster.notebook import VideoSource, render_notebook
 from vid2learn_dagster.rewriting import (
@@ -85,23 +85,9 @@ class StageRun:
 
 
 def run_stage(llm: Any, task: LLMTask, prompts: list[Messages | None]) -> StageRun:
-    """One batched call, as `assets.llm_calls.run_task` makes it."""
-
-    def generate(batch: list[Messages]) -> list[Any]:
-        return llm.generate(
-            batch,
-            max_new_tokens=task.max_new_tokens,
-            temperature=task.temperature,
-            json_schema=task.json_schema,
-        )
-
-    began = time.perf_counter()
-    generations = generate_where_needed(prompts, generate)
-    return StageRun(
-        Usage.of(generations),
-        time.perf_counter() - began,
-        [g.text if g else "" for g in generations],
-    )
+    """One batched call made by the assets' own `run_task`, for one video."""
+    result = run_task(llm, task, {"v": prompts})
+    return StageRun(result.usage["v"], result.seconds, result.answers["v"])
 
 
 @dataclass
