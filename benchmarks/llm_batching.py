@@ -1,6 +1,6 @@
 """Batched vs one-at-a-time generation on the CPU language-model backend.
 
-    python -m benchmarks.llm_batching                       # CPU default: llama-server, Qwen 1.5B
+    python -m benchmarks.llm_batching                       # CPU default: CTranslate2, Qwen 1.5B
     python -m benchmarks.llm_batching --backend transformers --prompts 4
 
 Chunk rewrites (greedy), first as one `generate` call, then one call per prompt;
@@ -8,7 +8,7 @@ tokens/s counts generated tokens over wall time, after a warm-up call so model l
 not measured. The floor the pipeline relies on: batched >= 2x sequential.
 
 Every timed run gets chunk texts of its own (pairs of sample sentences, paired differently
-per run): llama-server's prompt cache would otherwise serve a later run the prompts an
+per run): a server's prompt cache would otherwise serve a later run the prompts an
 earlier one computed, and the mode that ran second would look faster than it is. The
 shared instruction prefix is still cached, as in the pipeline. The defaults (8 prompts,
 48 new tokens, one run per mode) keep it near a minute with the 1.5B model on 2 cores.

@@ -75,6 +75,7 @@ class TreeMemory:
     root: int = field(default_factory=os.getpid)
     peaks: dict[int, ProcessPeak] = field(default_factory=dict)
     peak_tree_rss_kib: int = 0
+    peak_concurrent_kib: int = 0
     timeline: list[tuple[float, int]] = field(default_factory=list)  # (epoch s, tree KiB)
 
     def __post_init__(self) -> None:
@@ -84,7 +85,7 @@ class TreeMemory:
 
     def sample(self) -> None:
         """Read every process of the tree once."""
-        tree_rss = 0
+        tree_rss = concurrent = 0
         with self._lock:
             for peak in self.peaks.values():
                 peak.alive = False
@@ -97,7 +98,9 @@ class TreeMemory:
                 peak.peak_kib = max(peak.peak_kib, status.get("VmHWM", 0))
                 peak.alive = True
                 peak.name = _name(pid)  # the first look may precede the child's exec
+                concurrent += peak.peak_kib
             self.peak_tree_rss_kib = max(self.peak_tree_rss_kib, tree_rss)
+            self.peak_concurrent_kib = max(self.peak_concurrent_kib, concurrent)
             self.timeline.append((time.time(), tree_rss))
 
     def _loop(self) -> None:
@@ -131,8 +134,9 @@ class TreeMemory:
     def snapshot(self, min_mib: float = 50.0) -> dict:
         """Peaks so far, in MiB: per process (those above `min_mib`, biggest first; the
         rest, short helpers such as ffmpeg, only counted), an upper bound of the whole
-        tree's peak (the peaks of the processes still alive, which run side by side, plus
-        the biggest peak of those that ended, which ran one at a time; the peaks need not
+        tree's peak (the most, over all samples, that the peaks of the processes alive at
+        one sample add up to: a child that ended before another started, such as the LLM
+        start check before the model loads, is not added to it; the peaks need not
         coincide) and the sampled simultaneous peak of the tree."""
         self.sample()
         with self._lock:
@@ -151,13 +155,6 @@ class TreeMemory:
             ],
             "other_processes": len(small),
             "other_peak_mib_max": round(max((p.peak_kib for p in small), default=0) / 1024, 1),
-            "sum_of_process_peaks_mib": round(
-                (
-                    sum(p.peak_kib for p in peaks if p.alive)
-                    + max((p.peak_kib for p in peaks if not p.alive), default=0)
-                )
-                / 1024,
-                1,
-            ),
+            "peak_concurrent_mib": round(self.peak_concurrent_kib / 1024, 1),
             "peak_tree_rss_mib": round(tree_kib / 1024, 1),
         }

@@ -1,19 +1,23 @@
 """Text generation behind one interface, from 2 CPU cores to vLLM on a GPU.
 
 Backends (`LLMResource.backend`):
+- "ctranslate2": the CPU default (`resources.llm_ctranslate2`). CTranslate2 picks its
+  kernels at run time, so its pip wheel runs on any x86-64 CPU, Intel or AMD; the bundled
+  GGUF is converted to int8 once per machine (`resources.llm_conversion`). One batched
+  `generate_batch` per call, the prompts' shared instruction computed once (issue 9).
 - "llama-server": llama.cpp's server, built portably for any x86-64 CPU with AVX2 by
   `.ci/install` (`resources.llama_server`), started on loopback; it batches by decoding
-  parallel slots together. The CPU default, serving Qwen2.5-Coder-1.5B-Instruct
-  (`resources.llm_models`).
+  parallel slots together and enforces `json_schema`. About 3x slower than ctranslate2
+  on 2 cores (issue 9 benchmark note); the first fallback.
 - "transformers": the same GGUF dequantized into a PyTorch model; batched `generate`
   with left padding. Slow and memory-hungry (fp32), but it runs wherever torch does:
-  the fallback when llama-server cannot start.
+  the last fallback.
 - "openai": any OpenAI-compatible server (vLLM, llama.cpp, a hosted API); the prompts
   of one call are sent concurrently.
 - "vllm": in-process `vllm.LLM`, one batched `chat` over all prompts; GPU only.
-- "auto": openai if `base_url` is set, vllm with a GPU, else llama-server, checked once
-  per process: if it cannot start, one log line says why (what died, which CPU flags
-  are missing) and transformers is used (issue 9).
+- "auto": openai if `base_url` is set, vllm with a GPU, else the CPU backends in the order
+  above, each checked once per process: one that cannot start is reported in one log line
+  (what died, which CPU flags are missing) and the next is used (issue 9).
 
 `model`: "" is the default model (Qwen2.5-Coder-1.5B-Instruct Q4_K_M), "smollm2" the
 bundled SmolLM2-135M (fast, for plumbing tests), else a GGUF path, a Hugging Face id or
@@ -21,30 +25,33 @@ folder, or a served model name.
 
 A prompt is a string (one user message) or a list of chat messages. Greedy decoding by
 default, so a re-run reproduces its text. `json_schema` is enforced by vllm, openai and
-llama-server (guided decoding); transformers ignores it, so callers parse tolerantly
-(`vid2learn_dagster.llm_output`). Models load once per process (module cache).
+llama-server (guided decoding); ctranslate2 starts the answer at its opening brace and
+transformers ignores it, so callers parse tolerantly (`vid2learn_dagster.llm_output`).
+Models load once per process (module cache).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import dagster as dg
 
 from resources import llama_server
+from resources.llm_base import Engine, Generation, LLMBackendMissing, Message, Prompt
+from resources.llm_ctranslate2 import CTranslate2Engine, CTranslate2Failed
 from resources.llm_models import QWEN_CODER, SMOLLM2_GGUF, qwen_coder_gguf, smollm2_gguf
 from vid2learn_dagster.llm_output import strip_echo
 
-Message = dict[str, str]
-Prompt = str | list[Message]
-Backend = Literal["auto", "llama-server", "transformers", "openai", "vllm"]
+Backend = Literal["auto", "ctranslate2", "llama-server", "transformers", "openai", "vllm"]
 
 SMOLLM2 = "smollm2"
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
@@ -54,39 +61,8 @@ RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 CONTEXT_PER_SEQUENCE = 4096
 
 
-class LLMBackendMissing(ImportError):
-    """A backend's packages are not installed; the message names the pip extra."""
-
-
 class LLMRequestError(RuntimeError):
     """An OpenAI-compatible server kept failing after the configured retries."""
-
-
-@dataclass(frozen=True)
-class Generation:
-    """One answer and its cost. `cached_tokens` of the prompt were served from the
-    server's prompt cache (0 when the backend does not say), so the prompt tokens
-    actually processed are `prompt_tokens - cached_tokens`."""
-
-    text: str
-    prompt_tokens: int
-    completion_tokens: int
-    cached_tokens: int = 0
-
-    @property
-    def processed_tokens(self) -> int:
-        """Prompt tokens computed plus tokens written: what the step cost (issue 9)."""
-        return self.prompt_tokens - self.cached_tokens + self.completion_tokens
-
-
-class _Engine(Protocol):
-    def generate(
-        self,
-        conversations: list[list[Message]],
-        max_new_tokens: int,
-        temperature: float,
-        json_schema: dict[str, Any] | None,
-    ) -> list[Generation]: ...
 
 
 def model_path(model: str) -> Path | None:
@@ -387,7 +363,12 @@ class EngineSettings:
     max_retries: int
 
 
-def _build(backend: str, settings: EngineSettings) -> _Engine:
+def _build(backend: str, settings: EngineSettings) -> Engine:
+    if backend == "ctranslate2":
+        gguf = model_path(settings.model)
+        if gguf is None:
+            raise ValueError(f"the ctranslate2 backend converts a GGUF, not {settings.model!r}")
+        return CTranslate2Engine(gguf, settings.threads, settings.batch_size)
     if backend == "llama-server":
         return _LlamaServerEngine(
             settings.model, settings.threads, settings.batch_size, settings.timeout_s
@@ -413,12 +394,12 @@ def _build(backend: str, settings: EngineSettings) -> _Engine:
 
 @dataclass(frozen=True)
 class LoadedEngine:
-    engine: _Engine
+    engine: Engine
     backend: str  # the backend that actually runs (auto may have fallen back)
 
 
 # The CPU preference of `auto`, best first: each is tried once per process.
-CPU_BACKENDS = ("llama-server", "transformers")
+CPU_BACKENDS = ("ctranslate2", "llama-server", "transformers")
 
 
 @functools.cache
@@ -436,12 +417,47 @@ def load_engine(preferred: str, settings: EngineSettings) -> LoadedEngine:
     for backend in candidates[:-1]:
         try:
             return LoadedEngine(_build(backend, settings), backend)
-        except (llama_server.LlamaServerFailed, llama_server.LlamaServerMissing) as error:
+        except (
+            CTranslate2Failed,
+            LLMBackendMissing,
+            llama_server.LlamaServerFailed,
+            llama_server.LlamaServerMissing,
+        ) as error:
             reason = str(error).splitlines()[0]
             dg.get_dagster_logger().warning(
-                f"LLM backend {backend} cannot start, using {candidates[-1]}: {reason}"
+                f"LLM backend {backend} cannot start, trying the next: {reason}"
             )
     return LoadedEngine(_build(candidates[-1], settings), candidates[-1])
+
+
+_LOADING = threading.Lock()  # one load at a time: a preload and a step may ask together
+_PRELOADING: set[tuple[str, EngineSettings]] = set()
+
+
+def _loaded(preferred: str, settings: EngineSettings) -> LoadedEngine:
+    with _LOADING:
+        return load_engine(preferred, settings)
+
+
+def _preload(preferred: str, settings: EngineSettings) -> None:
+    """Load the engine on a background thread, so that the model's load (its start check,
+    the weights, the tokenizer: ~10 s on 2 cores) overlaps the stages before the first
+    language stage, whose call then waits on the lock instead of loading (issue 9).
+
+    A failure is left to that call to raise. The thread then stays parked: a llama-server
+    the fallback may have started is stopped when the thread that started it ends
+    (`llama_server._stop_with_parent`), and it must live as long as the process."""
+    key = (preferred, settings)
+    if key in _PRELOADING:
+        return
+    _PRELOADING.add(key)
+
+    def load_and_park() -> None:
+        with contextlib.suppress(Exception):
+            _loaded(preferred, settings)
+        threading.Event().wait()
+
+    threading.Thread(target=load_and_park, name="llm-preload", daemon=True).start()
 
 
 class LLMResource(dg.ConfigurableResource):
@@ -455,6 +471,7 @@ class LLMResource(dg.ConfigurableResource):
     batch_size: int = 8  # sequences decoded together / concurrent requests (see benchmark)
     timeout_s: float = 300.0
     max_retries: int = 3
+    preload: bool = True  # load the model as a run starts, not at its first language stage
 
     def resolved_backend(self) -> str:
         """The backend this configuration prefers, decided without loading anything."""
@@ -464,7 +481,7 @@ class LLMResource(dg.ConfigurableResource):
             return "openai"
         if _has_gpu_vllm():
             return "vllm"
-        return "llama-server"
+        return "ctranslate2"
 
     def _settings(self) -> EngineSettings:
         return EngineSettings(
@@ -478,9 +495,16 @@ class LLMResource(dg.ConfigurableResource):
             self.max_retries,
         )
 
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """As a run that has a language stage starts, begin loading the CPU default model
+        in the background (`_preload`). Only for in-process CTranslate2: a GPU or a remote
+        server has nothing to gain from it, and vLLM wants the main thread."""
+        if self.preload and self.resolved_backend() == "ctranslate2":
+            _preload(self.resolved_backend(), self._settings())
+
     def loaded(self) -> LoadedEngine:
         """The process's engine for this configuration, started on first use."""
-        return load_engine(self.resolved_backend(), self._settings())
+        return _loaded(self.resolved_backend(), self._settings())
 
     @property
     def model_id(self) -> str:

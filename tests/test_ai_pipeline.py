@@ -60,7 +60,7 @@ def test_every_chunk_with_speech_has_rewritten_and_blended_text(ai_run):
         table = project.table(asset, key).set_index("chunk_id")
         assert sorted(table.index) == sorted(chunks.index), asset
         assert (table.loc[spoken, "text"].str.strip() != "").all(), asset
-        assert table["model"].str.startswith("llama-server:").all(), asset
+        assert table["model"].str.startswith("ctranslate2:").all(), asset
 
 
 def test_topic_segments_cover_every_chunk_once_in_time_order(ai_run):
@@ -102,7 +102,7 @@ def test_notebook_teaches_every_topic_with_code_and_a_quiz(ai_run):
     for reference in sample_code_blocks():
         best = min(character_error_rate(reference.rstrip("\n"), c) for c in code_cells)
         assert best <= MAX_CER, f"no code cell holds\n{reference}"
-    assert row["code_cells"] == len(code_cells) and row["model"].startswith("llama-server:")
+    assert row["code_cells"] == len(code_cells) and row["model"].startswith("ctranslate2:")
 
 
 def test_language_stages_record_their_tokens_within_the_floor(ai_run):

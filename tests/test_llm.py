@@ -1,8 +1,9 @@
 """Language-model plumbing: prompt templates and versions, and each backend generating text.
 
-The plumbing tests run the real bundled SmolLM2-135M: through llama.cpp's server (the CPU
-default backend), through transformers (the fallback; slow to load), and through the
-generic OpenAI-compatible client against a real llama.cpp server on loopback. What the
+The plumbing tests run the real bundled SmolLM2-135M: through CTranslate2 (the CPU default
+backend, converted from the GGUF), through llama.cpp's server and transformers (the
+fallbacks), and through the generic OpenAI-compatible client against a real llama.cpp
+server on loopback. What the
 default model (Qwen2.5-Coder-1.5B) writes is judged in tests/test_ai_pipeline.py.
 """
 
@@ -15,7 +16,7 @@ import pytest
 from openai_server import openai_server  # noqa: F401  (session fixture)
 
 from resources import llama_server
-from resources.llm import LLMRequestError, LLMResource
+from resources.llm import CPU_BACKENDS, LLMRequestError, LLMResource
 from vid2learn_dagster import prompting
 from vid2learn_dagster.llm_output import clean_text
 
@@ -113,19 +114,48 @@ def assert_usable_batch(llm: LLMResource, prompts: list) -> None:
 
 @pytest.fixture(scope="session")
 def cpu_llm() -> LLMResource:
-    return LLMResource(backend="llama-server", model="smollm2")
+    return LLMResource(backend="ctranslate2", model="smollm2")
 
 
-def test_the_default_is_qwen_coder_on_the_portable_llama_server():
-    assert LLMResource().model_id == "llama-server:qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+def test_the_default_is_qwen_coder_on_ctranslate2_with_a_portable_llama_server_behind():
+    assert LLMResource().model_id == "ctranslate2:qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+    assert CPU_BACKENDS == ("ctranslate2", "llama-server", "transformers")
     assert llama_server.server_binary().parent.name == "bin"
     assert "avx2" in llama_server.required_cpu_flags(llama_server.server_binary())
 
 
 def test_cpu_default_backend_answers_every_prompt_of_a_batch(cpu_llm):
-    assert cpu_llm.model_id == "llama-server:SmolLM2-135M-Instruct.Q4_1.gguf"
-    assert cpu_llm.loaded().backend == "llama-server"
+    assert cpu_llm.model_id == "ctranslate2:SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert cpu_llm.loaded().backend == "ctranslate2"
     assert_usable_batch(cpu_llm, rewrite_prompts())
+
+
+def test_cpu_default_backend_computes_a_shared_instruction_once_and_keeps_it(cpu_llm):
+    prompts = [prompting.render("rewrite", text=t) for t in TRANSCRIPTS]
+    first = cpu_llm.generate(prompts, max_new_tokens=8)
+    again = cpu_llm.generate(prompts[:2], max_new_tokens=8)
+    shared = again[0].cached_tokens
+    # The system message and the instruction paragraph, never the transcript after it.
+    instruction = prompting.render("rewrite", text="x")[-1]["content"].split("\n\n")[0]
+    assert len(instruction.split()) < shared < min(g.prompt_tokens for g in first)
+    assert [g.cached_tokens for g in first] == [0] + [shared] * (len(prompts) - 1)
+    assert [g.cached_tokens for g in again] == [shared, shared]
+    assert all(g.processed_tokens == g.prompt_tokens - shared + g.completion_tokens for g in again)
+
+
+def test_cpu_default_backend_starts_a_json_answer_at_its_brace(cpu_llm):
+    (generation,) = cpu_llm.generate(
+        [prompting.render("notebook_intro", **VARIABLES["notebook_intro"])],
+        max_new_tokens=16,
+        json_schema={"type": "object"},
+    )
+    assert generation.text.startswith("{") and not generation.text.startswith("{{")
+
+
+def test_llama_server_backend_answers_every_prompt_of_a_batch():
+    llm = LLMResource(backend="llama-server", model="smollm2")
+    assert llm.model_id == "llama-server:SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert_usable_batch(llm, rewrite_prompts())
 
 
 def test_cpu_backend_rewrite_removes_fillers_and_keeps_the_content(cpu_llm):

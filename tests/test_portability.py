@@ -2,11 +2,13 @@
 that cannot start (issue 9).
 
 A user on an AMD Zen 4 or an AVX2-only laptop got SIGILL from a server built for recent
-Intel CPUs. Here the real default backend (the llama-server `.ci/install` built, serving the
-default Qwen2.5-Coder Q4_K_M GGUF, so the same quantized kernels) runs under
-`qemu-x86_64 -cpu Haswell-v4`, which executes only what an AVX2-only CPU has: an
-instruction beyond that kills it with SIGILL and the test fails. A control shows that the
-emulator does reject AVX-512.
+Intel CPUs. Here the real default backend, CTranslate2 with an int8 model converted from a
+bundled GGUF (the same int8 kernels as the default Qwen; the small SmolLM2 keeps emulation
+short), runs under `qemu-x86_64` as an AVX2-only Intel CPU (Haswell-v4) and as an AMD one
+(EPYC-Rome, where CTranslate2 picks other kernels than on Intel), executing only what those
+CPUs have: an instruction beyond that kills it with SIGILL and the test fails. So does the
+llama-server `.ci/install` builds, the first fallback, with the default Qwen GGUF. A
+control shows that the emulator does reject AVX-512.
 """
 
 from __future__ import annotations
@@ -16,14 +18,16 @@ import logging
 import shutil
 import signal
 import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from resources import llama_server
+from resources import llama_server, llm_ctranslate2
 from resources.llm import LLMResource
-from resources.llm_models import qwen_coder_gguf
+from resources.llm_conversion import converted_model
+from resources.llm_models import qwen_coder_gguf, smollm2_gguf
 
 HASWELL = ("-cpu", "Haswell-v4")
 
@@ -55,7 +59,28 @@ def test_the_emulated_cpu_rejects_avx512(qemu, tmp_path):
 
 
 @pytest.mark.slow
-def test_default_backend_generates_on_an_avx2_only_cpu(qemu, tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    ("cpu", "vendor", "gemm"),
+    [("Haswell-v4", "GenuineIntel", "MKL"), ("EPYC-Rome-v1", "AuthenticAMD", "DNNL")],
+)
+def test_default_backend_generates_on_an_avx2_only_cpu(
+    qemu, cpu, vendor, gemm, tmp_path, monkeypatch
+):
+    """The start check `auto` runs (two new tokens from the int8 model in a child
+    interpreter) passes with that interpreter emulated as an AVX2-only CPU; CTranslate2's
+    own report proves it saw that CPU (this machine's may have AVX-512) and took that
+    vendor's int8 kernels."""
+    python = _executable(
+        tmp_path / "python", f'#!/bin/sh\nexec {qemu} -cpu {cpu} {sys.executable} "$@"\n'
+    )
+    monkeypatch.setattr(llm_ctranslate2, "PROBE_PYTHON", str(python))
+    kernels = llm_ctranslate2.check_starts(converted_model(smollm2_gguf()), ["def"], timeout_s=240)
+    assert kernels.startswith(vendor) and "AVX2=true, AVX512=false" in kernels, kernels
+    assert kernels.endswith(f"ISA AVX2, int8 GEMM {gemm}"), kernels
+
+
+@pytest.mark.slow
+def test_first_fallback_generates_on_an_avx2_only_cpu(qemu, tmp_path, monkeypatch):
     real = llama_server.server_binary()
     wrapper = _executable(
         tmp_path / "bin" / "llama-server", f'#!/bin/sh\nexec {qemu} -cpu Haswell-v4 {real} "$@"\n'
@@ -76,13 +101,17 @@ def test_default_backend_generates_on_an_avx2_only_cpu(qemu, tmp_path, monkeypat
     assert answer["tokens_predicted"] == 2 and answer["content"]
 
 
-def test_auto_reports_a_server_killed_by_sigill_once_and_uses_the_next_backend(
+def test_auto_reports_each_backend_killed_by_sigill_once_and_uses_the_next(
     tmp_path, monkeypatch, caplog
 ):
-    """A stand-in llama-server that dies of an illegal instruction, as the old prebuilt
-    one did on Zen 4: `auto` must say so in one line (with the CPU flags the build needs
-    that this CPU lacks) and answer through transformers, with no minutes of retries."""
-    stand_in = _executable(tmp_path / "bin" / "llama-server", "#!/bin/sh\nkill -ILL $$\n")
+    """Stand-ins that die of an illegal instruction, as the old prebuilt llama-server did
+    on Zen 4: for CTranslate2 the interpreter of its start check, for llama-server the
+    server. `auto` must say so in one line per backend (for the server, with the CPU flags
+    its build needs that this CPU lacks) and answer through transformers, with no minutes
+    of retries."""
+    dies = "#!/bin/sh\nkill -ILL $$\n"
+    monkeypatch.setattr(llm_ctranslate2, "PROBE_PYTHON", str(_executable(tmp_path / "py", dies)))
+    stand_in = _executable(tmp_path / "bin" / "llama-server", dies)
     needs = ["avx2", "avx512f", "avx_vnni", "amx_tile", "avx10_2"]
     (stand_in.parent / "build-info.json").write_text(json.dumps({"cpu_flags": needs}))
     monkeypatch.setenv(llama_server.BINARY_ENV, str(stand_in))
@@ -95,7 +124,10 @@ def test_auto_reports_a_server_killed_by_sigill_once_and_uses_the_next_backend(
     assert llm.loaded().backend == "transformers"
     assert first[0].completion_tokens > 0 and second[0].completion_tokens > 0
     reports = [r.getMessage() for r in caplog.records if "cannot start" in r.getMessage()]
-    assert len(reports) == 1, reports
+    assert len(reports) == 2, reports
+    assert reports[0].startswith("LLM backend ctranslate2 cannot start")
+    assert "killed by SIGILL (illegal instruction" in reports[0]
     missing = sorted(set(needs) - llama_server.cpu_flags())
-    assert "SIGILL" in reports[0] and f"this CPU lacks {', '.join(missing)}" in reports[0]
-    assert "\n" not in reports[0]
+    assert reports[1].startswith("LLM backend llama-server cannot start")
+    assert "SIGILL" in reports[1] and f"this CPU lacks {', '.join(missing)}" in reports[1]
+    assert not any("\n" in r for r in reports)

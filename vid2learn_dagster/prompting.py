@@ -7,8 +7,9 @@ that prompt stale, and the same for a model or a generation setting. Placeholder
 
 Every prompt is the same system message (`prompts/system.txt`) followed by one user
 message: the task's instruction first, its data last (issue 9). A prefix identical across
-prompts is what llama-server's prompt cache serves instead of processing it again, so on
-2 cores the instruction costs once per server slot rather than once per prompt.
+prompts is what the backend computes once and keeps (CTranslate2's static prompt,
+llama-server's prompt cache), so on 2 cores the instruction costs once per call rather
+than once per prompt.
 """
 
 from __future__ import annotations

@@ -97,8 +97,10 @@ LOGIC = 2
 OVERVIEW = "overview"
 # The "code" field's instruction: write the program a topic describes, unless its slides
 # show code already (then the model need not spend tokens on it).
-_WRITE_CODE = 'the short Python program the text describes, or "" if it describes none.'
-_NO_CODE = '"" (the slide already shows the code).'
+_WRITE_CODE = (
+    "the short Python program the text describes, or an empty string if it describes none."
+)
+_NO_CODE = "an empty string (the slide already shows the code)."
 
 BLANK = "_____"
 MAX_TITLE_WORDS = 10
