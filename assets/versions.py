@@ -15,8 +15,9 @@ from collections.abc import Mapping
 import dagster as dg
 
 from resources.models import model_resources
-from vid2learn_dagster import rewriting, teaching
+from vid2learn_dagster import rewriting, segmenting, teaching, topics, visual
 from vid2learn_dagster.generation import stage_code_version
+from vid2learn_dagster.lineage import code_version as logic_version
 from vid2learn_dagster.prompting import code_version
 from vid2learn_dagster.visual import VLM_PROMPT, VLM_SCHEMA
 
@@ -28,8 +29,6 @@ from vid2learn_dagster.visual import VLM_PROMPT, VLM_SCHEMA
 # sits in the middle of the stable range (on crafted texts with an abrupt change of
 # subject, tests/test_topics.py, 0.3 suffices; lectures change subject gradually).
 TOPIC_DEFAULTS = {"threshold": 0.6, "min_slides": 1, "max_slides": 6}
-VISION_LOGIC = 1
-TOPIC_LOGIC = 1
 
 
 def model_code_versions(resources: Mapping[str, dg.ConfigurableResource]) -> dict[str, str]:
@@ -43,17 +42,17 @@ def model_code_versions(resources: Mapping[str, dg.ConfigurableResource]) -> dic
                 "prompt": VLM_PROMPT,
                 "schema": VLM_SCHEMA,
                 "max_tokens": vision.vllm_max_tokens,
-                "logic": VISION_LOGIC,
+                "logic": logic_version(visual),
             },
         ),
-        "rewritten_chunks": stage_code_version([rewriting.REWRITE], llm.model_id, rewriting.LOGIC),
-        "blended_chunks": stage_code_version([rewriting.BLEND], llm.model_id, rewriting.LOGIC),
+        "rewritten_chunks": stage_code_version([rewriting.REWRITE], llm.model_id, rewriting),
+        "blended_chunks": stage_code_version([rewriting.BLEND], llm.model_id, rewriting),
         "topic_segments": code_version(
             prompt_names=[],
             model_id=embedder.model_id,
-            settings={**TOPIC_DEFAULTS, "logic": TOPIC_LOGIC},
+            settings={**TOPIC_DEFAULTS, "logic": logic_version(topics, segmenting)},
         ),
-        "notebook": stage_code_version(teaching.TASKS, llm.model_id, teaching.LOGIC),
+        "notebook": stage_code_version(teaching.TASKS, llm.model_id, teaching),
     }
 
 

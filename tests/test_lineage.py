@@ -14,11 +14,13 @@ import dagster as dg
 import pytest
 
 from assets.common import MODEL_RETRY
+from assets.versions import model_code_versions
+from resources.models import model_resources
 from resources.whisper import WhisperResource
 from tests.http_server import make_test_video
 from tests.lineage_fixtures import core_definitions, use_definitions
 from tests.pipeline import Project, failure_messages, project_at
-from vid2learn_dagster import cli
+from vid2learn_dagster import cli, grounding, lineage, segmenting, teaching, visual
 
 UPSTREAM_OF_KEYFRAMES = {
     "source_video",
@@ -147,3 +149,29 @@ def test_model_loading_is_retried_with_backoff_then_fails_with_the_cause(lecture
     message = failure_messages(result)
     assert "no-such-model" in message
     assert f"gave up after {MODEL_RETRY.max_retries + 1} attempts" in message
+
+
+@pytest.mark.parametrize(
+    ("edited", "stale"),
+    [
+        (grounding, {"rewritten_chunks", "blended_chunks", "notebook"}),
+        (teaching, {"notebook"}),
+        (segmenting, {"topic_segments"}),
+        (visual, {"visual_descriptions", "notebook"}),
+    ],
+)
+def test_an_edit_to_stage_logic_makes_exactly_the_model_stages_using_it_stale(
+    edited, stale, monkeypatch
+):
+    """No hand-bumped constant to forget (issue 10): a model stage's version covers the
+    logic modules it uses, shared helpers included."""
+    resources = model_resources()
+    before = model_code_versions(resources)
+    fingerprint = lineage.source_fingerprint
+    monkeypatch.setattr(
+        lineage,
+        "source_fingerprint",
+        lambda module: fingerprint(module) + ("edited" if module is edited else ""),
+    )
+    after = model_code_versions(resources)
+    assert {name for name in before if before[name] != after[name]} == stale

@@ -3,7 +3,7 @@ and what its calls cost in tokens.
 
 Each stage module declares one `LLMTask` per batched call; the asset derives its Dagster
 `code_version` from the task(s) and the configured model (`stage_code_version`), so
-editing a template, a setting or the post-processing (`logic`) makes exactly that asset
+editing a template, a setting or the post-processing (its modules) makes exactly that asset
 and its descendants stale. Every prompt starts with the shared system message
 (`prompting.SYSTEM`), so it is part of every stage's version.
 
@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, Protocol, TypeVar
 
+from vid2learn_dagster.lineage import code_version as lineage
 from vid2learn_dagster.prompting import SYSTEM, code_version
 
 Messages = list[dict[str, str]]
@@ -42,15 +44,14 @@ class LLMTask:
         }
 
 
-def stage_code_version(tasks: Sequence[LLMTask], model_id: str, logic: int) -> str:
-    """The code version of a stage made of `tasks` on `model_id`.
-
-    `logic` is bumped by hand when the stage's deterministic parsing or fallbacks change.
-    """
+def stage_code_version(tasks: Sequence[LLMTask], model_id: str, *logic: ModuleType) -> str:
+    """The code version of a stage made of `tasks` on `model_id`, whose prompts are built
+    and answers parsed by the `logic` modules (hashed with the stage logic they use, so an
+    edit to any of them makes the stage stale)."""
     return code_version(
         prompt_names=sorted({SYSTEM, *(name for task in tasks for name in task.prompts)}),
         model_id=model_id,
-        settings={"tasks": [task.settings() for task in tasks], "logic": logic},
+        settings={"tasks": [task.settings() for task in tasks], "logic": lineage(*logic)},
     )
 
 

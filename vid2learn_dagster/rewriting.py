@@ -39,8 +39,6 @@ from vid2learn_dagster.tables import conform
 # sentence needs about 30.
 REWRITE = LLMTask(prompts=("rewrite",), max_new_tokens=200)
 BLEND = LLMTask(prompts=("blend",), max_new_tokens=64)
-# Bump when the parsing or fallbacks below change what these stages write.
-LOGIC = 2
 # A rewrite that keeps less than this share of the speech's content words lost facts.
 MIN_COVERAGE = 0.5
 # The slide points a blend prompt carries (a small model's context is 2048 tokens per slot).

@@ -92,8 +92,6 @@ NOTEBOOK = LLMTask(
     json_schema={"anyOf": [SECTION_SCHEMA, OVERVIEW_SCHEMA]},
 )
 TASKS = (NOTEBOOK,)
-# Bump when the parsing or fallbacks below change what a notebook contains.
-LOGIC = 2
 OVERVIEW = "overview"
 # The "code" field's instruction: write the program a topic describes, unless its slides
 # show code already (then the model need not spend tokens on it).
