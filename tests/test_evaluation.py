@@ -1,4 +1,5 @@
-"""Error rates: hand-computed values, and agreement with jiwer (the reference tool)."""
+"""Error rates: hand-computed values, on the words and characters we compare (the edit
+distances are jiwer's)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import pytest
 
 from vid2learn_dagster.evaluation import (
     character_error_rate,
-    edit_distance,
     normalize_words,
     word_error_rate,
 )
@@ -26,11 +26,11 @@ def test_normalize_words_treats_curly_apostrophes_and_hyphens_like_speech() -> N
     assert words == ["it's", "a", "well", "known", "quote"]
 
 
-def test_edit_distance_counts_substitutions_deletions_insertions() -> None:
-    assert edit_distance("kitten", "sitting") == 3
-    assert edit_distance("", "abc") == 3
-    assert edit_distance("abc", "") == 3
-    assert edit_distance("flaw", "lawn") == 2
+def test_character_error_rate_counts_substitutions_deletions_insertions() -> None:
+    assert character_error_rate("kitten", "sitting") == pytest.approx(3 / 6)
+    assert character_error_rate("abc", "") == 1.0
+    assert character_error_rate("flaw", "lawn") == pytest.approx(2 / 4)
+    assert character_error_rate("ab", "xxab") == 1.0  # insertions count against the reference
 
 
 def test_word_error_rate_by_hand() -> None:
@@ -58,17 +58,15 @@ def test_empty_reference_is_an_error_not_a_number() -> None:
         character_error_rate("a", "a", whitespace="strip")  # type: ignore[arg-type]
 
 
-PAIRS = [
-    ("and so my fellow americans ask not", "and so my fellow american ask not"),
-    ("the quick brown fox jumps over the lazy dog", "a quick brown fox jumped over lazy dogs"),
-    ("merge sort needs about n log n steps", "merge sort needs only about ten times log n steps"),
-    ("one two three", "four five six seven"),
-]
-
-
-@pytest.mark.parametrize(("reference", "hypothesis"), PAIRS)
-def test_agrees_with_jiwer(reference: str, hypothesis: str) -> None:
-    assert word_error_rate(reference, hypothesis) == pytest.approx(jiwer.wer(reference, hypothesis))
-    assert character_error_rate(reference, hypothesis) == pytest.approx(
-        jiwer.cer(reference, hypothesis)
+def test_word_error_rate_compares_normalized_words_not_jiwers_defaults() -> None:
+    """jiwer alone would count "Americans," against "americans"; the script and the
+    transcript differ only in casing and punctuation here."""
+    assert (
+        word_error_rate(
+            "And so, my fellow Americans: ask not!", "and so my fellow americans ask not"
+        )
+        == 0.0
+    )
+    assert (
+        jiwer.wer("And so, my fellow Americans: ask not!", "and so my fellow americans ask not") > 0
     )

@@ -1,17 +1,18 @@
 """Error rates that score the pipeline against ground truth (tests and benchmarks).
 
-Own Levenshtein implementation so the package needs no scoring dependency; the tests
-check it against jiwer. Word error rate compares normalized words, so a transcript is
-not penalised for casing or punctuation Whisper chose differently from the script.
-Character error rate keeps whitespace by default because it also scores OCR'd code,
-where indentation is part of the program.
+The edit distances are jiwer's (the maintained tool, issue 10); what is compared is ours.
+Word error rate compares normalized words, so a transcript is not penalised for casing or
+punctuation Whisper chose differently from the script. Character error rate keeps
+whitespace by default because it also scores OCR'd code, where indentation is part of the
+program (jiwer's own CER would strip the text's ends).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Sequence
 from typing import Literal
+
+import jiwer
 
 # A number as written ("3.5", "1,000", "10:30"), or a word that may hold inner
 # apostrophes ("don't", "o'clock"); everything else (punctuation, hyphens, quotes) separates.
@@ -26,37 +27,24 @@ def normalize_words(text: str) -> list[str]:
     return _TOKEN.findall(text.translate(_APOSTROPHES).lower())
 
 
-def edit_distance(reference: Sequence[Hashable], hypothesis: Sequence[Hashable]) -> int:
-    """Levenshtein distance: fewest substitutions, deletions and insertions."""
-    # A shared prefix and suffix cost nothing; trimming them keeps long, mostly
-    # correct texts (OCR'd code) fast in pure Python.
-    start = 0
-    while start < min(len(reference), len(hypothesis)) and reference[start] == hypothesis[start]:
-        start += 1
-    end_ref, end_hyp = len(reference), len(hypothesis)
-    while end_ref > start and end_hyp > start and reference[end_ref - 1] == hypothesis[end_hyp - 1]:
-        end_ref -= 1
-        end_hyp -= 1
-    ref, hyp = reference[start:end_ref], hypothesis[start:end_hyp]
-    previous = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        current = [i]
-        for j, h in enumerate(hyp, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h)))
-        previous = current
-    return previous[-1]
-
-
-def _rate(reference: Sequence[Hashable], hypothesis: Sequence[Hashable]) -> float:
+def _rate(reference: str, hypothesis: str, *, characters: bool) -> float:
+    """Edits per reference word (words separated by single spaces) or character."""
     if not reference:
         # An error rate is relative to the reference; with nothing to say it is undefined.
         raise ValueError("the reference is empty: the error rate is undefined")
-    return edit_distance(reference, hypothesis) / len(reference)
+    # Only jiwer's splitting, none of its normalization: the text is prepared already.
+    split = jiwer.ReduceToListOfListOfChars() if characters else jiwer.ReduceToListOfListOfWords()
+    rate = jiwer.cer if characters else jiwer.wer
+    return rate(reference, hypothesis, reference_transform=split, hypothesis_transform=split)
 
 
 def word_error_rate(reference: str, hypothesis: str) -> float:
     """Word edits needed to turn the hypothesis into the reference, per reference word."""
-    return _rate(normalize_words(reference), normalize_words(hypothesis))
+    return _rate(
+        " ".join(normalize_words(reference)),
+        " ".join(normalize_words(hypothesis)),
+        characters=False,
+    )
 
 
 def _characters(text: str, whitespace: Whitespace, case_sensitive: bool) -> str:
@@ -87,4 +75,5 @@ def character_error_rate(
     return _rate(
         _characters(reference, whitespace, case_sensitive),
         _characters(hypothesis, whitespace, case_sensitive),
+        characters=True,
     )
