@@ -37,8 +37,6 @@ import functools
 import importlib.util
 import os
 import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -49,20 +47,16 @@ from resources import llama_server
 from resources.llm_base import Engine, Generation, LLMBackendMissing, Message, Prompt
 from resources.llm_ctranslate2 import CTranslate2Engine, CTranslate2Failed
 from resources.llm_models import QWEN_CODER, SMOLLM2_GGUF, qwen_coder_gguf, smollm2_gguf
+from resources.llm_openai import OpenAIEngine
 from vid2learn_dagster.llm_output import strip_echo
 
 Backend = Literal["auto", "ctranslate2", "llama-server", "transformers", "openai", "vllm"]
 
 SMOLLM2 = "smollm2"
-RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 # KV cache per parallel sequence for llama-server: a topic prompt plus its answer fits.
 # Qwen2.5-1.5B's cache costs ~28 KB per token, so 8 x 4096 is ~0.9 GB; the cache is
 # unified, so one long prompt may use what idle slots leave.
 CONTEXT_PER_SEQUENCE = 4096
-
-
-class LLMRequestError(RuntimeError):
-    """An OpenAI-compatible server kept failing after the configured retries."""
 
 
 def model_path(model: str) -> Path | None:
@@ -167,117 +161,7 @@ class _TransformersEngine:
         return generations
 
 
-class _OpenAIEngine:
-    """Chat completions over HTTP; one call's prompts go out concurrently (the server
-    batches them), each with a timeout and retries with backoff on transient failures."""
-
-    def __init__(
-        self,
-        base_url: str,
-        api_key: str,
-        model: str,
-        concurrency: int,
-        timeout_s: float,
-        max_retries: int,
-    ) -> None:
-        import requests
-        from requests.adapters import HTTPAdapter
-
-        self.base_url = base_url.rstrip("/")
-        self.session = requests.Session()
-        self.session.mount("http://", HTTPAdapter(pool_maxsize=concurrency))
-        self.session.mount("https://", HTTPAdapter(pool_maxsize=concurrency))
-        if api_key:
-            self.session.headers["Authorization"] = f"Bearer {api_key}"
-        self.concurrency = concurrency
-        self.timeout_s = timeout_s
-        self.max_retries = max_retries
-        self.model = model or self._served_model()
-
-    def _served_model(self) -> str:
-        import requests
-
-        try:
-            response = self.session.get(f"{self.base_url}/models", timeout=self.timeout_s)
-            response.raise_for_status()
-            return response.json()["data"][0]["id"]
-        except (requests.RequestException, KeyError, IndexError, ValueError) as error:
-            raise LLMRequestError(f"{self.base_url}: cannot list served models: {error}") from error
-
-    def _complete(
-        self,
-        conversation: list[Message],
-        max_new_tokens: int,
-        temperature: float,
-        json_schema: dict[str, Any] | None,
-    ) -> Generation:
-        import requests
-
-        body: dict[str, Any] = {
-            "model": self.model,
-            "messages": conversation,
-            "max_tokens": max_new_tokens,
-            "temperature": temperature,
-        }
-        if json_schema is not None:
-            body["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {"name": "output", "schema": json_schema},
-            }
-        failure: str = ""
-        for attempt in range(self.max_retries + 1):
-            if attempt:
-                time.sleep(min(0.5 * 2**attempt, 30.0))
-            try:
-                response = self.session.post(
-                    f"{self.base_url}/chat/completions", json=body, timeout=self.timeout_s
-                )
-            except (requests.ConnectionError, requests.Timeout) as error:
-                failure = repr(error)
-                continue
-            if response.status_code in RETRY_STATUS:
-                failure = f"HTTP {response.status_code}: {response.text[:300]}"
-                continue
-            if not response.ok:  # a client error will not improve on retry
-                raise LLMRequestError(f"HTTP {response.status_code}: {response.text[:500]}")
-            data = response.json()
-            usage = data.get("usage") or {}
-            return Generation(
-                data["choices"][0]["message"].get("content") or "",
-                int(usage.get("prompt_tokens", 0)),
-                int(usage.get("completion_tokens", 0)),
-                _cached_tokens(data),
-            )
-        raise LLMRequestError(f"{self.base_url}: {self.max_retries + 1} attempts failed: {failure}")
-
-    def generate(
-        self,
-        conversations: list[list[Message]],
-        max_new_tokens: int,
-        temperature: float,
-        json_schema: dict[str, Any] | None,
-    ) -> list[Generation]:
-        if not conversations:
-            return []
-        with ThreadPoolExecutor(min(self.concurrency, len(conversations))) as pool:
-            return list(
-                pool.map(
-                    lambda c: self._complete(c, max_new_tokens, temperature, json_schema),
-                    conversations,
-                )
-            )
-
-
-def _cached_tokens(response: dict[str, Any]) -> int:
-    """Prompt tokens a server reused from its cache: the OpenAI usage field, else
-    llama-server's own `timings.cache_n`."""
-    details = (response.get("usage") or {}).get("prompt_tokens_details") or {}
-    if "cached_tokens" in details:
-        return int(details["cached_tokens"] or 0)
-    return int((response.get("timings") or {}).get("cache_n", 0))
-
-
-class _LlamaServerEngine(_OpenAIEngine):
+class _LlamaServerEngine(OpenAIEngine):
     """A private llama-server child process (stopped at interpreter exit) behind the
     OpenAI client; its parallel slots equal the client's concurrency."""
 
@@ -381,7 +265,7 @@ def _build(backend: str, settings: EngineSettings) -> Engine:
         if not settings.base_url:
             raise ValueError("the openai backend needs base_url (e.g. http://127.0.0.1:8000/v1)")
         api_key = os.environ.get(settings.api_key_env, "")
-        return _OpenAIEngine(
+        return OpenAIEngine(
             settings.base_url,
             api_key,
             settings.model,

@@ -18,12 +18,9 @@ from __future__ import annotations
 
 import base64
 import importlib.util
-import json
 import os
 import sys
 import threading
-import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,6 +28,7 @@ import dagster as dg
 import numpy as np
 from PIL import Image
 
+from resources.llm_openai import OpenAIEngine
 from vid2learn_dagster.visual import (
     VLM_PROMPT,
     VLM_SCHEMA,
@@ -145,33 +143,24 @@ class VisionResource(dg.ConfigurableResource):
 
     def _openai(self, images: list[Path]) -> list[VisualDescription]:
         """Send every frame at once (the server batches concurrent requests)."""
-        key = self.api_key or os.environ.get("VISION_API_KEY", "")
-        with ThreadPoolExecutor(max_workers=min(16, len(images))) as pool:
-            answers = list(pool.map(lambda path: self._ask(path, key), images))
-        return [parse_vlm_answer(answer, self.model_id) for answer in answers]
-
-    def _ask(self, path: Path, key: str) -> str:
-        body = {
-            "model": self.vlm_model,
-            "messages": _messages(path),
-            "temperature": 0.0,
-            "max_tokens": self.vllm_max_tokens,
-            "response_format": {
-                "type": "json_schema",
-                "json_schema": {"name": "keyframe", "schema": VLM_SCHEMA},
-            },
-        }
-        request = urllib.request.Request(
-            self.base_url.rstrip("/") + "/chat/completions",
-            data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"}
-            | ({"Authorization": f"Bearer {key}"} if key else {}),
+        engine = OpenAIEngine(
+            self.base_url,
+            self.api_key or os.environ.get("VISION_API_KEY", ""),
+            self.vlm_model,
+            concurrency=16,
+            timeout_s=self.request_timeout_s,
+            max_retries=2,
         )
-        with urllib.request.urlopen(request, timeout=self.request_timeout_s) as response:
-            return json.load(response)["choices"][0]["message"]["content"] or ""
+        answers = engine.generate(
+            [_messages(path) for path in images],
+            max_new_tokens=self.vllm_max_tokens,
+            temperature=0.0,
+            json_schema=VLM_SCHEMA,
+        )
+        return [parse_vlm_answer(answer.text, self.model_id) for answer in answers]
 
 
-def _messages(path: Path) -> list[dict[str, Any]]:
+def _messages(path: Path) -> list[dict[str, Any]]:  # content parts, not one string
     """One user turn: the frame as a data URL (no file access needed on a server) + prompt."""
     mime = "image/png" if path.suffix.lower() == ".png" else "image/jpeg"
     url = f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"

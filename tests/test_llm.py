@@ -16,7 +16,8 @@ import pytest
 from openai_server import openai_server  # noqa: F401  (session fixture)
 
 from resources import llama_server
-from resources.llm import CPU_BACKENDS, LLMRequestError, LLMResource
+from resources.llm import CPU_BACKENDS, LLMResource
+from resources.llm_openai import LLMRequestError
 from vid2learn_dagster import prompting
 from vid2learn_dagster.llm_output import clean_text
 

@@ -157,3 +157,67 @@ def test_description_table_follows_keyframes() -> None:
     assert table["scene"].tolist() == [0, 1]
     with pytest.raises(ValueError, match="2 keyframes but 1"):
         description_table("vid", keyframes, described[:1])
+
+
+def test_openai_backend_sends_each_frame_with_the_schema_and_parses_the_answers(tmp_path):
+    """No vision-language model runs on these machines (shared/FACTS.md), so a loopback
+    server stands in for `vllm serve`: it records what the real client sends (through the
+    `openai` SDK) and answers as a VLM would. A first 503 shows the SDK's retry."""
+    import http.server
+    import threading
+
+    received: list[dict] = []
+    answer = {
+        "description": "A slide.",
+        "on_screen_text": "Lists",
+        "has_code": True,
+        "code": "x = [1]",
+    }
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            received.append(body)
+            status = 503 if len(received) == 1 else 200
+            reply = {
+                "id": "1",
+                "object": "chat.completion",
+                "created": 0,
+                "model": body["model"],
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": json.dumps(answer)},
+                    }
+                ],
+            }
+            data = json.dumps(reply if status == 200 else {"error": "busy"}).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        frame = _slide(tmp_path / "frame.png", "Lists", ["x = [1]"])
+        vision = VisionResource(
+            backend="openai",
+            base_url=f"http://127.0.0.1:{server.server_port}/v1",
+            vlm_model="Qwen/Qwen2.5-VL-7B-Instruct",
+        )
+        (description,) = vision.describe([frame])
+    finally:
+        server.shutdown()
+    assert description.code == "x = [1]" and description.has_code
+    assert description.on_screen_text == "Lists"
+    assert len(received) == 2  # the 503, then the retry
+    content = received[-1]["messages"][0]["content"]
+    assert content[0]["image_url"]["url"].startswith("data:image/png;base64,")
+    assert received[-1]["response_format"]["json_schema"]["schema"]["required"]
+    assert received[-1]["model"] == "Qwen/Qwen2.5-VL-7B-Instruct"
