@@ -1,7 +1,6 @@
 """What every stage asset shares: the partitioning, retry policies and metadata helpers."""
 
 import contextlib
-import os
 from collections.abc import Iterator
 
 import dagster as dg
@@ -9,6 +8,7 @@ import pandas as pd
 
 from vid2learn_dagster.errors import ModelLoadError
 from vid2learn_dagster.partitions import videos_partitions
+from vid2learn_dagster.settings import settings
 
 __all__ = [
     "MODEL_RETRY",
@@ -22,7 +22,7 @@ __all__ = [
 # Network hiccups (connection reset, 5xx, 429) are worth retrying with backoff;
 # permanent failures (404, not a video) raise dg.Failure(allow_retries=False) instead.
 # The base delay is an environment setting so tests of failing URLs stay fast.
-RETRY_DELAY_S = float(os.environ.get("VID2LEARN_RETRY_DELAY_S", "5"))
+RETRY_DELAY_S = settings().retry_delay_s
 NETWORK_RETRY = dg.RetryPolicy(
     max_retries=3, delay=RETRY_DELAY_S, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
 )

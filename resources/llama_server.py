@@ -30,6 +30,7 @@ import urllib.request
 from pathlib import Path
 
 from vid2learn_dagster.errors import ModelLoadError
+from vid2learn_dagster.settings import settings
 
 BINARY_ENV = "VID2LEARN_LLAMA_SERVER"
 INSTALL_HINT = "run bash .ci/install (it builds llama-server into the venv)"
@@ -48,8 +49,7 @@ class LlamaServerFailed(ModelLoadError):
 
 def server_binary() -> Path:
     """The `llama-server` to run: `$VID2LEARN_LLAMA_SERVER`, else the venv's own build."""
-    configured = os.environ.get(BINARY_ENV)
-    binary = Path(configured) if configured else Path(sys.prefix) / "opt/llama.cpp/bin/llama-server"
+    binary = settings().llama_server or Path(sys.prefix) / "opt/llama.cpp/bin/llama-server"
     if not binary.is_file():
         raise LlamaServerMissing(f"llama-server not found at {binary}: {INSTALL_HINT}")
     return binary

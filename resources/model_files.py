@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vid2learn_dagster.errors import ModelLoadError
+from vid2learn_dagster.settings import settings
 
-CACHE_ENV = "VID2LEARN_MODEL_CACHE"
 _CHUNK = 8 << 20
 _LOCK = threading.Lock()
 
@@ -55,9 +55,9 @@ def package_dir(name: str) -> Path | None:
 
 def cache_dir() -> Path:
     """Where joined models live (see the module docstring); created on demand."""
-    configured = os.environ.get(CACHE_ENV)
+    configured = settings().model_cache
     if configured:
-        return Path(configured).expanduser()
+        return configured.expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "vid2learn" / "models"
 

@@ -15,6 +15,7 @@ import dagster as dg
 from resources.embedder import DEFAULT_MODEL, EmbedderResource
 from resources.llm import LLMResource
 from resources.vision import VisionResource
+from vid2learn_dagster.settings import settings
 
 
 def model_resources() -> dict[str, dg.ConfigurableResource]:
@@ -26,18 +27,17 @@ def model_resources() -> dict[str, dg.ConfigurableResource]:
       (key in `VISION_API_KEY`, passed as a `dg.EnvVar`).
     - `VID2LEARN_EMBEDDER_MODEL`: a sentence-transformers model folder or hub id.
     """
-    env = os.environ.get
-    vision_key = {"api_key": dg.EnvVar("VISION_API_KEY")} if env("VISION_API_KEY") else {}
-    vlm = env("VID2LEARN_VISION_MODEL")
-    vision_model = {"vlm_model": vlm} if vlm else {}
+    configured = settings()
+    vision_key = (
+        {"api_key": dg.EnvVar("VISION_API_KEY")} if os.environ.get("VISION_API_KEY") else {}
+    )
+    vision_model = {"vlm_model": configured.vision_model} if configured.vision_model else {}
     return {
-        "vision": VisionResource(
-            base_url=env("VID2LEARN_VISION_BASE_URL", ""), **vision_model, **vision_key
-        ),
+        "vision": VisionResource(base_url=configured.vision_base_url, **vision_model, **vision_key),
         "llm": LLMResource(
-            base_url=env("VID2LEARN_LLM_BASE_URL", ""),
-            model=env("VID2LEARN_LLM_MODEL", ""),
+            base_url=configured.llm_base_url,
+            model=configured.llm_model,
             api_key_env="OPENAI_API_KEY",
         ),
-        "embedder": EmbedderResource(model=env("VID2LEARN_EMBEDDER_MODEL", DEFAULT_MODEL)),
+        "embedder": EmbedderResource(model=configured.embedder_model or DEFAULT_MODEL),
     }

@@ -1,12 +1,12 @@
 """The playlist list and how politely to expand it, as a Dagster resource."""
 
-import os
 from pathlib import Path
 
 import dagster as dg
 
 from vid2learn_dagster.playlists import SiteSettings
 from vid2learn_dagster.project import ProjectPaths
+from vid2learn_dagster.settings import settings
 
 
 class PlaylistSource(dg.ConfigurableResource):
@@ -26,8 +26,8 @@ class PlaylistSource(dg.ConfigurableResource):
         """Settings from the environment (README, Configuration), else the defaults."""
         return cls(
             playlist_list=str(paths.playlist_list),
-            sleep_interval=float(os.environ.get("VID2LEARN_PLAYLIST_SLEEP_S", "2")),
-            cookies_file=os.environ.get("VID2LEARN_COOKIES_FILE", ""),
+            sleep_interval=settings().playlist_sleep_s,
+            cookies_file=settings().cookies_file,
         )
 
     def read(self) -> str | None:

@@ -339,10 +339,10 @@ def dagster_executable() -> str:
 
 
 def cmd_pools(args: argparse.Namespace) -> int:
-    from vid2learn_dagster.pools import POOL_LIMITS
+    from vid2learn_dagster.pools import pool_limits
 
     _instance()  # applies the limits
-    for pool, limit in sorted(POOL_LIMITS.items()):
+    for pool, limit in sorted(pool_limits().items()):
         print(f"{pool}\t{limit}")
     return 0
 

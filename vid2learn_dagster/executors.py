@@ -17,9 +17,10 @@ package when it is missing.
 from __future__ import annotations
 
 import importlib
-import os
 
 import dagster as dg
+
+from vid2learn_dagster.settings import settings
 
 EXECUTOR_ENV = "VID2LEARN_EXECUTOR"
 BUILTIN = {"multiprocess": dg.multiprocess_executor, "in_process": dg.in_process_executor}
@@ -36,7 +37,7 @@ class ExecutorUnavailableError(ImportError):
 
 def executor_from_env(name: str | None = None) -> dg.ExecutorDefinition | None:
     """The executor `name` (default: `$VID2LEARN_EXECUTOR`) names; None keeps Dagster's default."""
-    choice = (os.environ.get(EXECUTOR_ENV, "") if name is None else name).strip().lower()
+    choice = (settings().executor if name is None else name).strip().lower()
     if choice in ("", "default"):
         return None
     if choice in BUILTIN:

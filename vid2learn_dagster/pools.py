@@ -7,21 +7,22 @@
 
 from __future__ import annotations
 
-import os
+from vid2learn_dagster.settings import settings
 
-# `youtube`: be polite to video sites (few parallel downloads).
-# `gpu`: one model-heavy step at a time per accelerator (or per small CPU machine).
-POOL_LIMITS = {
-    "youtube": int(os.environ.get("VID2LEARN_YOUTUBE_POOL_LIMIT", "2")),
-    "gpu": int(os.environ.get("VID2LEARN_GPU_POOL_LIMIT", "1")),
-}
+
+def pool_limits() -> dict[str, int]:
+    """`youtube`: be polite to video sites (few parallel downloads). `gpu`: one
+    model-heavy step at a time per accelerator (or per small CPU machine)."""
+    configured = settings()
+    return {"youtube": configured.youtube_pool_limit, "gpu": configured.gpu_pool_limit}
 
 
 def apply_pool_limits(instance) -> dict[str, int]:
     """Set the named pools' limits on a Dagster instance; returns what was set."""
-    for pool, limit in POOL_LIMITS.items():
+    limits = pool_limits()
+    for pool, limit in limits.items():
         instance.event_log_storage.set_concurrency_slots(pool, limit)
-    return dict(POOL_LIMITS)
+    return limits
 
 
 def describe_holders(instance, pool: str, waiting_run_id: str) -> str | None:

@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from vid2learn_dagster.settings import settings
+
 DAGSTER_YAML = "dagster.yaml"
 
 
@@ -23,25 +25,25 @@ class ProjectPaths:
 
     @property
     def data(self) -> Path:
-        return Path(os.environ.get("VID2LEARN_DATA", self.root / "data"))
+        return settings().data or self.root / "data"
 
     @property
     def warehouse(self) -> str:
         """Base path of the Parquet tables and media: any fsspec URL works (s3://...)."""
-        return os.environ.get("VID2LEARN_WAREHOUSE", str(self.data / "warehouse"))
+        return settings().warehouse or str(self.data / "warehouse")
 
     @property
     def url_list(self) -> Path:
-        return Path(os.environ.get("VID2LEARN_URL_LIST", self.data / "urls.txt"))
+        return settings().url_list or self.data / "urls.txt"
 
     @property
     def playlist_list(self) -> Path:
         """Playlist and channel URLs the schedule expands (same format as the URL list)."""
-        return Path(os.environ.get("VID2LEARN_PLAYLISTS", self.data / "playlists.txt"))
+        return settings().playlists or self.data / "playlists.txt"
 
     @property
     def catalog(self) -> Path:
-        return Path(os.environ.get("VID2LEARN_CATALOG", self.data / "catalog.duckdb"))
+        return settings().catalog or self.data / "catalog.duckdb"
 
     @property
     def dagster_home(self) -> Path:
@@ -49,7 +51,7 @@ class ProjectPaths:
 
 
 def project_paths() -> ProjectPaths:
-    return ProjectPaths(Path(os.environ.get("VID2LEARN_HOME", Path.cwd())).resolve())
+    return ProjectPaths((settings().home or Path.cwd()).resolve())
 
 
 def ensure_dagster_home(paths: ProjectPaths | None = None) -> Path:

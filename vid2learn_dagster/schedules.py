@@ -1,19 +1,17 @@
 """The playlist schedule: re-check every configured playlist and channel on a cron."""
 
-import os
-
 import dagster as dg
 
 from resources.playlists import PlaylistSource
 from vid2learn_dagster.jobs import refresh_playlists_job
+from vid2learn_dagster.settings import settings
 
 # Daily at 04:00 UTC by default: new lectures rarely need to appear within the hour,
 # and one listing a day per playlist is gentle on the sites.
-PLAYLIST_CRON = os.environ.get("VID2LEARN_PLAYLIST_CRON", "0 4 * * *")
 
 
 @dg.schedule(
-    cron_schedule=PLAYLIST_CRON,
+    cron_schedule=settings().playlist_cron,
     job=refresh_playlists_job,
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
