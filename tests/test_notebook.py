@@ -14,18 +14,47 @@ from PIL import Image
 from vid2learn_dagster import __version__
 from vid2learn_dagster.notebook import (
     NO_SECTIONS,
-    NO_SPEECH,
     Cell,
     Section,
     VideoSource,
+    clock,
     count_sections,
+    escape_markdown,
     notebook_outline,
     render_notebook,
-    sections_from_chunks,
     timestamp_url,
     write_notebook,
 )
 from vid2learn_dagster.tables import conform, empty_table
+
+NO_SPEECH = "*(no speech)*"
+
+
+def sections_from_chunks(chunks: pd.DataFrame) -> list[Section]:
+    """Sections to render: one per row of the `chunks` table, in time order (the shape of
+    the first notebook; the pipeline's own sections come from `teaching`).
+
+    A slide is shown only where it changes: consecutive chunks of one long scene share
+    a keyframe, and repeating it would multiply the notebook's size.
+    """
+    sections = []
+    previous_image = None
+    ordered = chunks.sort_values(["start", "chunk_id"], kind="stable")
+    for number, row in enumerate(ordered.itertuples(index=False), start=1):
+        text = "" if row.text is None or pd.isna(row.text) else str(row.text).strip()
+        image = None if row.image_path is None or pd.isna(row.image_path) else row.image_path
+        sections.append(
+            Section(
+                title=f"Part {number} ({clock(row.start)}-{clock(row.end)})",
+                start=float(row.start),
+                end=float(row.end),
+                markdown=escape_markdown(text) if text else NO_SPEECH,
+                image_path=Path(image) if image and image != previous_image else None,
+            )
+        )
+        previous_image = image
+    return sections
+
 
 YOUTUBE = VideoSource(
     video_id="dQw4w9WgXcQ",

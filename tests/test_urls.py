@@ -13,7 +13,6 @@ from vid2learn_dagster.urls import (
     is_youtube,
     normalize_url,
     parse_url_list,
-    timestamp_url,
     video_key,
 )
 
@@ -168,15 +167,3 @@ def test_local_path_and_its_file_url_share_a_key(tmp_path: Path) -> None:
 def test_is_youtube_checks_the_host_not_the_text() -> None:
     assert not is_youtube("https://notyoutube.com/watch?v=dQw4w9WgXcQ")
     assert not is_youtube("https://example.com/youtube.com/a.mp4")
-
-
-def test_timestamp_urls() -> None:
-    assert (
-        timestamp_url(f"https://www.youtube.com/watch?v={YOUTUBE_ID}", YOUTUBE_ID, "youtube", 83.7)
-        == f"https://youtu.be/{YOUTUBE_ID}?t=83"
-    )
-    assert (
-        timestamp_url("https://example.com/a.mp4#t=5", "a", "generic", 12.26)
-        == "https://example.com/a.mp4#t=12.3"
-    )
-    assert timestamp_url("file:///v/a.mp4", "a", "file", 60.0) == "file:///v/a.mp4#t=60"

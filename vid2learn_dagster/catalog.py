@@ -129,6 +129,9 @@ def refresh_catalog(db_path: Path | str, base_path: str) -> list[str]:
     # directory of whoever queries, not of whoever refreshed.
     location = str(base) if remote else str(Path(base.path).resolve())
     statements = [view_sql(name, location, _has_files(UPath(location) / name)) for name in SCHEMAS]
+    # Each view says what it holds, where analysts look (`duckdb_views()`, `\d` in clients).
+    views = [VIEW_NAMES[name] for name in SCHEMAS]
+    statements += [f"COMMENT ON VIEW {_identifier(v)} IS {_literal(VIEW_DOCS[v])}" for v in views]
     with atomic_path(Path(db_path)) as tmp:
         try:
             _build(tmp, statements, remote=remote)
@@ -136,7 +139,7 @@ def refresh_catalog(db_path: Path | str, base_path: str) -> list[str]:
             # A failed build may leave DuckDB's write-ahead log beside the temporary file.
             with contextlib.suppress(FileNotFoundError):
                 tmp.with_name(tmp.name + ".wal").unlink()
-    return [VIEW_NAMES[name] for name in SCHEMAS]
+    return views
 
 
 def _build(path: Path, statements: list[str], *, remote: bool) -> None:

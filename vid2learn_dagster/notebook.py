@@ -26,7 +26,6 @@ from vid2learn_dagster import __version__
 from vid2learn_dagster.files import atomic_path
 
 IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
-NO_SPEECH = "*(no speech)*"
 NO_SECTIONS = "*This video has no sections: no speech and no keyframes were found.*"
 # Cell metadata key marking a section's header cell, so outlines do not depend on parsing
 # headings that an LLM-written section may also contain.
@@ -222,31 +221,6 @@ def _extra_cell(extra: Cell) -> NotebookNode:
     if extra.hidden:
         cell.metadata["jupyter"] = {"source_hidden": True}
     return cell
-
-
-def sections_from_chunks(chunks: pd.DataFrame) -> list[Section]:
-    """The issue-2 notebook: one section per row of the `chunks` table, in time order.
-
-    A slide is shown only where it changes: consecutive chunks of one long scene share
-    a keyframe, and repeating it would multiply the notebook's size.
-    """
-    sections = []
-    previous_image = None
-    ordered = chunks.sort_values(["start", "chunk_id"], kind="stable")
-    for number, row in enumerate(ordered.itertuples(index=False), start=1):
-        text = "" if row.text is None or pd.isna(row.text) else str(row.text).strip()
-        image = None if row.image_path is None or pd.isna(row.image_path) else row.image_path
-        sections.append(
-            Section(
-                title=f"Part {number} ({clock(row.start)}-{clock(row.end)})",
-                start=float(row.start),
-                end=float(row.end),
-                markdown=escape_markdown(text) if text else NO_SPEECH,
-                image_path=Path(image) if image and image != previous_image else None,
-            )
-        )
-        previous_image = image
-    return sections
 
 
 def write_notebook(nb: NotebookNode, path: Path) -> None:

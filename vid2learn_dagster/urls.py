@@ -197,12 +197,3 @@ def video_key(url: str) -> str:
 def is_youtube(url: str) -> bool:
     host = (urlsplit(url.strip()).hostname or "").lower()
     return any(host == name or host.endswith("." + name) for name in _YOUTUBE_HOSTS)
-
-
-def timestamp_url(url: str, video_id: str, extractor: str, seconds: float) -> str:
-    """A link that opens the video at `seconds`: YouTube's `?t=`, else a media fragment `#t=`."""
-    if extractor.lower() == "youtube" or is_youtube(url):
-        return f"https://youtu.be/{video_id}?t={int(seconds)}"
-    base = urlunsplit(urlsplit(url)._replace(fragment=""))
-    stamp = f"{seconds:.1f}".rstrip("0").rstrip(".")
-    return f"{base}#t={stamp}"
