@@ -10,7 +10,8 @@ explained by naming the flags this CPU lacks. `VID2LEARN_LLAMA_SERVER` points at
 binary (for example a CUDA build).
 
 The server decodes its parallel slots together (continuous batching): one batched
-forward pass per step is where the throughput comes from on 2 cores.
+forward pass per step is where the throughput comes from on 2 cores. `LlamaServerEngine`
+is the `llama-server` backend of `resources.llm`: a private server behind the OpenAI client.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from resources.llm_openai import OpenAIEngine
 from vid2learn_dagster.errors import ModelLoadError
 from vid2learn_dagster.settings import settings
 
@@ -201,3 +203,23 @@ def _stop_with_parent() -> None:
     """
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+# KV cache per parallel sequence for llama-server: a topic prompt plus its answer fits.
+# Qwen2.5-1.5B's cache costs ~28 KB per token, so 8 x 4096 is ~0.9 GB; the cache is
+# unified, so one long prompt may use what idle slots leave.
+CONTEXT_PER_SEQUENCE = 4096
+
+
+class LlamaServerEngine(OpenAIEngine):
+    """A private llama-server child process (stopped at interpreter exit) behind the
+    OpenAI client; its parallel slots equal the client's concurrency."""
+
+    def __init__(self, gguf: Path, threads: int, batch_size: int, timeout_s: float) -> None:
+        import atexit
+
+        self.server = LlamaServer(
+            gguf, parallel=batch_size, context=CONTEXT_PER_SEQUENCE * batch_size, threads=threads
+        ).start(timeout_s)
+        atexit.register(self.server.stop)
+        super().__init__(self.server.base_url, "", gguf.name, batch_size, timeout_s, max_retries=1)

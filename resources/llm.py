@@ -1,6 +1,8 @@
 """Text generation behind one interface, from 2 CPU cores to vLLM on a GPU.
 
-Backends (`LLMResource.backend`):
+This module picks and caches a backend; each backend is a file of its own behind the
+`Engine` interface of `resources.llm_base` (`llm_ctranslate2`, `llama_server`,
+`llm_transformers`, `llm_openai`, `llm_vllm`). Backends (`LLMResource.backend`):
 - "ctranslate2": the CPU default (`resources.llm_ctranslate2`). CTranslate2 picks its
   kernels at run time, so its pip wheel runs on any x86-64 CPU, Intel or AMD; the bundled
   GGUF is converted to int8 once per machine (`resources.llm_conversion`). One batched
@@ -34,7 +36,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib.util
 import os
 import threading
 from dataclasses import dataclass, replace
@@ -48,15 +49,13 @@ from resources.llm_base import Engine, Generation, LLMBackendMissing, Message, P
 from resources.llm_ctranslate2 import CTranslate2Engine, CTranslate2Failed
 from resources.llm_models import QWEN_CODER, SMOLLM2_GGUF, qwen_coder_gguf, smollm2_gguf
 from resources.llm_openai import OpenAIEngine
+from resources.llm_transformers import TransformersEngine
+from resources.llm_vllm import VLLMEngine, has_gpu_vllm
 from vid2learn_dagster.llm_output import strip_echo
 
 Backend = Literal["auto", "ctranslate2", "llama-server", "transformers", "openai", "vllm"]
 
 SMOLLM2 = "smollm2"
-# KV cache per parallel sequence for llama-server: a topic prompt plus its answer fits.
-# Qwen2.5-1.5B's cache costs ~28 KB per token, so 8 x 4096 is ~0.9 GB; the cache is
-# unified, so one long prompt may use what idle slots leave.
-CONTEXT_PER_SEQUENCE = 4096
 
 
 def model_path(model: str) -> Path | None:
@@ -94,145 +93,6 @@ def _instruction(conversation: list[Message]) -> str:
     return "\n".join([*systems, task])
 
 
-class _TransformersEngine:
-    def __init__(self, model: str, threads: int, batch_size: int) -> None:
-        try:
-            import torch
-            from transformers import AutoModelForCausalLM, AutoTokenizer
-        except ImportError as error:
-            raise LLMBackendMissing(
-                "transformers backend needs torch, transformers, gguf and accelerate: "
-                "pip install 'vid2learn[ai]'"
-            ) from error
-        torch.set_num_threads(threads)
-        path = model_path(model)
-        source, extra = (str(path.parent), {"gguf_file": path.name}) if path else (model, {})
-        self.tokenizer = AutoTokenizer.from_pretrained(source, **extra)
-        self.tokenizer.padding_side = "left"  # decoder-only: new tokens follow the prompt
-        if self.tokenizer.pad_token is None:
-            self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32, **extra)
-        self.model.eval()
-        self.batch_size = batch_size
-
-    def generate(
-        self,
-        conversations: list[list[Message]],
-        max_new_tokens: int,
-        temperature: float,
-        json_schema: dict[str, Any] | None,
-    ) -> list[Generation]:
-        texts = [
-            self.tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True)
-            for c in conversations
-        ]
-        # Similar lengths share a batch, so little compute goes to padding.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        results: dict[int, Generation] = {}
-        for first in range(0, len(order), self.batch_size):
-            batch = order[first : first + self.batch_size]
-            outputs = self._generate_batch([texts[i] for i in batch], max_new_tokens, temperature)
-            results.update(zip(batch, outputs, strict=True))
-        return [results[i] for i in range(len(texts))]
-
-    def _generate_batch(
-        self, texts: list[str], max_new_tokens: int, temperature: float
-    ) -> list[Generation]:
-        import torch
-        from transformers import GenerationConfig
-
-        encoded = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
-        sampling = {"do_sample": True, "temperature": temperature} if temperature > 0 else {}
-        config = GenerationConfig(
-            max_new_tokens=max_new_tokens,
-            pad_token_id=self.tokenizer.pad_token_id,
-            eos_token_id=self.model.generation_config.eos_token_id,
-            **sampling,
-        )
-        with torch.inference_mode():
-            output = self.model.generate(**encoded, generation_config=config)
-        new_tokens = output[:, encoded["input_ids"].shape[1] :]
-        stops = set(torch.tensor(config.eos_token_id).flatten().tolist()) | {config.pad_token_id}
-        generations = []
-        for row, mask in zip(new_tokens.tolist(), encoded["attention_mask"], strict=True):
-            length = next((i + 1 for i, token in enumerate(row) if token in stops), len(row))
-            text = self.tokenizer.decode(row[:length], skip_special_tokens=True)
-            generations.append(Generation(text, int(mask.sum()), length))
-        return generations
-
-
-class _LlamaServerEngine(OpenAIEngine):
-    """A private llama-server child process (stopped at interpreter exit) behind the
-    OpenAI client; its parallel slots equal the client's concurrency."""
-
-    def __init__(self, model: str, threads: int, batch_size: int, timeout_s: float) -> None:
-        import atexit
-
-        gguf = model_path(model)
-        if gguf is None:
-            raise ValueError(f"llama-server needs a GGUF file, not {model!r}")
-        self.server = llama_server.LlamaServer(
-            gguf, parallel=batch_size, context=CONTEXT_PER_SEQUENCE * batch_size, threads=threads
-        ).start(timeout_s)
-        atexit.register(self.server.stop)
-        super().__init__(self.server.base_url, "", gguf.name, batch_size, timeout_s, max_retries=1)
-
-
-class _VLLMEngine:
-    def __init__(self, model: str) -> None:
-        try:
-            from vllm import LLM
-        except ImportError as error:
-            raise LLMBackendMissing(
-                "vllm backend needs a GPU and: pip install 'vid2learn[gpu]'"
-            ) from error
-        # The default is the same GGUF as on CPU (works offline; vLLM converts its tokenizer).
-        path = model_path(model)
-        self.llm = LLM(model=str(path) if path else model, seed=0)
-
-    def generate(
-        self,
-        conversations: list[list[Message]],
-        max_new_tokens: int,
-        temperature: float,
-        json_schema: dict[str, Any] | None,
-    ) -> list[Generation]:
-        from vllm import SamplingParams
-
-        params = SamplingParams(
-            temperature=temperature, max_tokens=max_new_tokens, **_vllm_structured(json_schema)
-        )
-        outputs = self.llm.chat(conversations, params, use_tqdm=False)
-        return [
-            Generation(
-                o.outputs[0].text, len(o.prompt_token_ids or []), len(o.outputs[0].token_ids)
-            )
-            for o in outputs
-        ]
-
-
-def _vllm_structured(json_schema: dict[str, Any] | None) -> dict[str, Any]:
-    """SamplingParams keywords for JSON-schema guided decoding across vLLM versions."""
-    if json_schema is None:
-        return {}
-    try:  # vLLM >= 0.10.2
-        from vllm.sampling_params import StructuredOutputsParams
-
-        return {"structured_outputs": StructuredOutputsParams(json=json_schema)}
-    except ImportError:
-        from vllm.sampling_params import GuidedDecodingParams
-
-        return {"guided_decoding": GuidedDecodingParams(json=json_schema)}
-
-
-def _has_gpu_vllm() -> bool:
-    if importlib.util.find_spec("vllm") is None:
-        return False
-    import torch
-
-    return torch.cuda.is_available()
-
-
 @dataclass(frozen=True)
 class EngineSettings:
     """Everything that identifies a loaded engine: the key of the process-wide cache."""
@@ -248,19 +108,19 @@ class EngineSettings:
 
 
 def _build(backend: str, settings: EngineSettings) -> Engine:
+    gguf = model_path(settings.model)
+    if backend in ("ctranslate2", "llama-server") and gguf is None:
+        raise ValueError(f"the {backend} backend runs a GGUF file, not {settings.model!r}")
     if backend == "ctranslate2":
-        gguf = model_path(settings.model)
-        if gguf is None:
-            raise ValueError(f"the ctranslate2 backend converts a GGUF, not {settings.model!r}")
         return CTranslate2Engine(gguf, settings.threads, settings.batch_size)
     if backend == "llama-server":
-        return _LlamaServerEngine(
-            settings.model, settings.threads, settings.batch_size, settings.timeout_s
+        return llama_server.LlamaServerEngine(
+            gguf, settings.threads, settings.batch_size, settings.timeout_s
         )
     if backend == "transformers":
-        return _TransformersEngine(settings.model, settings.threads, settings.batch_size)
+        return TransformersEngine(gguf or settings.model, settings.threads, settings.batch_size)
     if backend == "vllm":
-        return _VLLMEngine(settings.model)
+        return VLLMEngine(str(gguf) if gguf else settings.model)
     if backend == "openai":
         if not settings.base_url:
             raise ValueError("the openai backend needs base_url (e.g. http://127.0.0.1:8000/v1)")
@@ -363,7 +223,7 @@ class LLMResource(dg.ConfigurableResource):
             return self.backend
         if self.base_url:
             return "openai"
-        if _has_gpu_vllm():
+        if has_gpu_vllm():
             return "vllm"
         return "ctranslate2"
 
