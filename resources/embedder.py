@@ -39,8 +39,12 @@ def _load(model: str, device: str, threads: int) -> Any:
     try:
         import torch
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
     except ImportError as error:
         raise EmbedderMissing(f"embedder needs sentence-transformers: {INSTALL_HINT}") from error
+    # transformers 5 draws a "Loading weights" bar for a 0.1 s load: noise under the CLI's
+    # own progress bar.
+    transformers_logging.disable_progress_bar()
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cpu":
