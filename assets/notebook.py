@@ -12,7 +12,6 @@ from vid2learn_dagster.notebook import (
     VideoSource,
     count_sections,
     notebook_outline,
-    render_notebook,
     write_notebook,
 )
 from vid2learn_dagster.tables import conform
@@ -64,12 +63,7 @@ def notebook(
         composed = compose_notebook(
             source, video_materials, dict(zip(prompts[video], result.answers[video], strict=True))
         )
-        nb = render_notebook(
-            source,
-            composed.sections,
-            intro_markdown=composed.intro_markdown,
-            conclusion_markdown=composed.conclusion_markdown,
-        )
+        nb = composed.render()
         path = media.workdir(video) / f"{video}.ipynb"
         write_notebook(nb, path)
         row = {

@@ -22,7 +22,7 @@ import pytest
 from assets.llm_calls import run_task
 from vid2learn_dagster.generation import LLMTask, Messages, Usage
 from vid2learn_dagster.llm_output import json_object
-from vid2learn_dagster.notebook import VideoSource, render_notebook
+from vid2learn_dagster.notebook import VideoSource
 from vid2learn_dagster.rewriting import (
     BLEND,
     REWRITE,
@@ -123,12 +123,7 @@ def run_language_stages(llm: Any, truth: dict[str, Any]) -> LanguageRun:
     answers = dict(zip(prompts, notebook.answers, strict=True))
     source = VideoSource(video_id="v", url="http://127.0.0.1:1/v.mp4", title=truth["title"])
     composed = compose_notebook(source, materials, answers)
-    nb = render_notebook(
-        source,
-        composed.sections,
-        intro_markdown=composed.intro_markdown,
-        conclusion_markdown=composed.conclusion_markdown,
-    )
+    nb = composed.render()
     return LanguageRun(
         chunks,
         rewritten,

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from vid2learn_dagster.generation import Usage, generate_where_needed
-from vid2learn_dagster.notebook import META_KEY, VideoSource, render_notebook
+from vid2learn_dagster.notebook import META_KEY, VideoSource
 from vid2learn_dagster.prompting import load_prompt
 from vid2learn_dagster.rewriting import (
     blend_prompts,
@@ -85,13 +85,7 @@ MALFORMED = {
 
 
 def rendered(answers: dict[str, str]) -> nbformat.NotebookNode:
-    composed = compose_notebook(SOURCE, MATERIALS, answers)
-    nb = render_notebook(
-        SOURCE,
-        composed.sections,
-        intro_markdown=composed.intro_markdown,
-        conclusion_markdown=composed.conclusion_markdown,
-    )
+    nb = compose_notebook(SOURCE, MATERIALS, answers).render()
     nbformat.validate(nb)
     return nb
 
@@ -189,13 +183,7 @@ def test_outline_echoed_back_is_not_taken_as_outcomes():
 
 
 def test_no_topics_gives_a_valid_notebook_that_says_so():
-    composed = compose_notebook(SOURCE, [], {})
-    nb = render_notebook(
-        SOURCE,
-        [],
-        intro_markdown=composed.intro_markdown,
-        conclusion_markdown=composed.conclusion_markdown,
-    )
+    nb = compose_notebook(SOURCE, [], {}).render()
     nbformat.validate(nb)
     assert "no sections" in markdown(nb) and notebook_prompts([]) == {}
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
+from nbformat import NotebookNode
 
 from vid2learn_dagster.generation import LLMTask, Messages
 from vid2learn_dagster.grounding import (
@@ -48,6 +49,7 @@ from vid2learn_dagster.notebook import (
     VideoSource,
     clock,
     escape_markdown,
+    render_notebook,
     timestamp_url,
 )
 from vid2learn_dagster.prompting import render
@@ -440,9 +442,19 @@ def conclusion(materials: Sequence[TopicMaterial], overview: Mapping[str, object
 
 @dataclass(frozen=True)
 class TeachingNotebook:
+    source: VideoSource
     intro_markdown: str
     sections: list[Section]
     conclusion_markdown: str
+
+    def render(self) -> NotebookNode:
+        """The nbformat notebook: title, introduction, sections, conclusion."""
+        return render_notebook(
+            self.source,
+            self.sections,
+            intro_markdown=self.intro_markdown,
+            conclusion_markdown=self.conclusion_markdown,
+        )
 
     @property
     def quizzes(self) -> int:
@@ -459,6 +471,7 @@ def compose_notebook(
     """The notebook's parts from the model's answers by prompt key (any may be missing)."""
     overview = json_object(answers.get(OVERVIEW, ""))
     return TeachingNotebook(
+        source=source,
         intro_markdown=introduction(source, materials, overview),
         sections=_shown_once([section(m, answers) for m in materials]),
         conclusion_markdown=conclusion(materials, overview),
