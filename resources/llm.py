@@ -45,7 +45,14 @@ from typing import Any, Literal
 import dagster as dg
 
 from resources import llama_server
-from resources.llm_base import Engine, Generation, LLMBackendMissing, Message, Prompt
+from resources.llm_base import (
+    Engine,
+    Generation,
+    LLMBackendMissing,
+    Message,
+    Prompt,
+    instruction,
+)
 from resources.llm_ctranslate2 import CTranslate2Engine, CTranslate2Failed
 from resources.llm_models import QWEN_CODER, SMOLLM2_GGUF, qwen_coder_gguf, smollm2_gguf
 from resources.llm_openai import OpenAIEngine
@@ -79,18 +86,6 @@ def model_name(model: str) -> str:
 
 def _conversation(prompt: Prompt) -> list[Message]:
     return [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
-
-
-def _instruction(conversation: list[Message]) -> str:
-    """The text a small model tends to repeat back: the system messages and the first
-    paragraph of the last user message, where the templates put the task (data comes
-    after it, and is never included, since a faithful rewrite may legitimately copy it)."""
-    systems = [m["content"] for m in conversation if m.get("role") == "system"]
-    users = [m["content"] for m in conversation if m.get("role") == "user"]
-    paragraphs = users[-1].strip().split("\n\n") if users else []
-    # A message of one paragraph (a plain prompt string) has no separate instruction.
-    task = paragraphs[0] if len(paragraphs) > 1 else ""
-    return "\n".join([*systems, task])
 
 
 @dataclass(frozen=True)
@@ -281,6 +276,6 @@ class LLMResource(dg.ConfigurableResource):
         if json_schema is not None:
             return generations
         return [
-            replace(g, text=strip_echo(g.text, _instruction(c)))
+            replace(g, text=strip_echo(g.text, "\n".join(m["content"] for m in instruction(c))))
             for g, c in zip(generations, conversations, strict=True)
         ]

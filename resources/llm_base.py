@@ -10,6 +10,21 @@ Message = dict[str, str]
 Prompt = str | list[Message]
 
 
+def instruction(conversation: list[Message]) -> list[Message]:
+    """The part of a conversation that states the task and holds none of its data: the
+    system messages and the first paragraph of the last user message, where the templates
+    put the task (data follows it). A user message of one paragraph (a plain prompt
+    string) has no separate instruction.
+
+    Small models repeat it back (`resources.llm` strips such echoes), and every prompt of a
+    task shares it (CTranslate2 computes it once per call and keeps it)."""
+    systems = [m for m in conversation if m.get("role") == "system"]
+    users = [m for m in conversation if m.get("role") == "user"]
+    paragraphs = users[-1]["content"].strip().split("\n\n") if users else []
+    task = [{"role": "user", "content": paragraphs[0]}] if len(paragraphs) > 1 else []
+    return [*systems, *task]
+
+
 class LLMBackendMissing(ImportError):
     """A backend's packages are not installed; the message names the pip extra."""
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import dagster as dg
 
-from resources.llm_base import Generation, LLMBackendMissing, Message
+from resources.llm_base import Generation, LLMBackendMissing, Message, instruction
 from resources.llm_conversion import converted_model
 from vid2learn_dagster.errors import ModelLoadError
 
@@ -126,10 +126,11 @@ class CTranslate2Engine:
         )
 
     def _instruction_tokens(self, conversation: list[Message]) -> list[str]:
-        """The conversation cut after the task's first paragraph: the shareable start."""
-        *earlier, last = conversation
-        head = last["content"].split("\n\n", 1)[0]
-        return self._tokens([*earlier, {**last, "content": head}], generation_prompt=False)
+        """The tokens of the conversation's instruction (`llm_base.instruction`): the start
+        its task's prompts share. None without one, so a plain prompt never becomes a
+        cached static prompt of its own."""
+        messages = instruction(conversation)
+        return self._tokens(messages, generation_prompt=False) if messages else []
 
     def generate(
         self,

@@ -144,6 +144,14 @@ def test_cpu_default_backend_computes_a_shared_instruction_once_and_keeps_it(cpu
     assert all(g.processed_tokens == g.prompt_tokens - shared + g.completion_tokens for g in again)
 
 
+def test_cpu_default_backend_never_keeps_a_plain_prompts_own_text(cpu_llm):
+    """Only an instruction is kept for later calls: a prompt without one (a plain string)
+    asked again is computed again, so the cache cannot grow with every prompt seen."""
+    prompt = [PLAIN_REWRITE + TRANSCRIPTS[0]]
+    first, again = (cpu_llm.generate(prompt, max_new_tokens=4)[0] for _ in range(2))
+    assert first.cached_tokens == again.cached_tokens == 0
+
+
 def test_cpu_default_backend_starts_a_json_answer_at_its_brace(cpu_llm):
     (generation,) = cpu_llm.generate(
         [prompting.render("notebook_intro", **VARIABLES["notebook_intro"])],
