@@ -30,13 +30,13 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from resources.cpu import death_cause
 from resources.llm_openai import OpenAIEngine
 from vid2learn_dagster.errors import ModelLoadError
 from vid2learn_dagster.settings import settings
 
 BINARY_ENV = "VID2LEARN_LLAMA_SERVER"
 INSTALL_HINT = "run bash .ci/install (it builds llama-server into the venv)"
-CPUINFO = Path("/proc/cpuinfo")
 
 
 class LlamaServerMissing(ImportError):
@@ -71,33 +71,6 @@ def required_cpu_flags(binary: Path) -> list[str]:
     if not info.is_file():
         return []
     return list(json.loads(info.read_text()).get("cpu_flags", []))
-
-
-def cpu_flags() -> set[str]:
-    """This CPU's feature flags as Linux reports them."""
-    with contextlib.suppress(OSError):
-        for line in CPUINFO.read_text().splitlines():
-            if line.startswith("flags"):
-                return set(line.split(":", 1)[1].split())
-    return set()
-
-
-def death_cause(binary: Path, returncode: int) -> str:
-    """One line on why the server process ended: the signal and, for an illegal
-    instruction, the CPU flags the build needs that this CPU lacks."""
-    if returncode >= 0:
-        return f"{binary} exited with status {returncode}"
-    name = signal.Signals(-returncode).name
-    cause = f"{binary} was killed by {name}"
-    if -returncode == signal.SIGILL:
-        missing = sorted(set(required_cpu_flags(binary)) - cpu_flags())
-        lacks = (
-            f"this CPU lacks {', '.join(missing)}"
-            if missing
-            else "it was built for instructions this CPU lacks"
-        )
-        cause += f" (illegal instruction: {lacks})"
-    return cause
 
 
 def _free_port() -> int:
@@ -161,7 +134,7 @@ class LlamaServer:
         cause = f"{binary} did not become healthy within {timeout_s:.0f} s"
         while time.monotonic() < deadline:
             if self._process is not None and (code := self._process.poll()) is not None:
-                cause = death_cause(binary, code)
+                cause = death_cause(str(binary), code, required_cpu_flags(binary))
                 break
             with (
                 contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError),

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 
 import dagster as dg
 
+from resources.cpu import death_cause
 from resources.llm_base import Generation, LLMBackendMissing, Message, instruction
 from resources.llm_conversion import converted_model
 from vid2learn_dagster.errors import ModelLoadError
@@ -66,12 +66,10 @@ def check_starts(model_dir: Path, start_tokens: list[str], timeout_s: float = 30
         raise CTranslate2Failed(f"ctranslate2 gave no token within {timeout_s:.0f} s") from error
     if done.returncode == 0:
         return _kernels(done.stderr)
-    if done.returncode < 0:
-        name = signal.Signals(-done.returncode).name
-        illegal = " (illegal instruction: a kernel this CPU lacks)" * (name == "SIGILL")
-        raise CTranslate2Failed(f"ctranslate2 was killed by {name}{illegal}")
-    last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-    raise CTranslate2Failed(f"ctranslate2 exited with status {done.returncode}: {last}")
+    cause = death_cause("ctranslate2", done.returncode)
+    if done.returncode > 0:
+        cause += ": " + (done.stderr.strip().splitlines() or ["no output"])[-1]
+    raise CTranslate2Failed(cause)
 
 
 def _kernels(log: str) -> str:

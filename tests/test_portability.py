@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from resources import llama_server, llm_ctranslate2
+from resources.cpu import cpu_flags
 from resources.llm import LLMResource
 from resources.llm_conversion import converted_model
 from resources.llm_models import qwen_coder_gguf, smollm2_gguf
@@ -127,7 +128,7 @@ def test_auto_reports_each_backend_killed_by_sigill_once_and_uses_the_next(
     assert len(reports) == 2, reports
     assert reports[0].startswith("LLM backend ctranslate2 cannot start")
     assert "killed by SIGILL (illegal instruction" in reports[0]
-    missing = sorted(set(needs) - llama_server.cpu_flags())
+    missing = sorted(set(needs) - cpu_flags())
     assert reports[1].startswith("LLM backend llama-server cannot start")
     assert "SIGILL" in reports[1] and f"this CPU lacks {', '.join(missing)}" in reports[1]
     assert not any("\n" in r for r in reports)
