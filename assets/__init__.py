@@ -1,20 +1,20 @@
-"""One module per stage: thin Dagster wiring around vid2learn_dagster's stage logic."""
+"""One sub-package per area: thin Dagster wiring around vid2learn_dagster's stage logic."""
 
-from assets.audio import audio
-from assets.checks import STAGE_CHECKS
-from assets.chunks import chunks
-from assets.keyframes import keyframes
-from assets.notebook import notebook
-from assets.playlists import playlist_entries
-from assets.rewriting import blended_chunks, rewritten_chunks
-from assets.source_video import source_video
-from assets.speaker_turns import speaker_turns
-from assets.topic_segments import topic_segments
-from assets.transcript import transcript
-from assets.visual_descriptions import visual_descriptions
+from assets.alignment.chunks import chunks
+from assets.ingest.audio import audio
+from assets.ingest.playlists import playlist_entries
+from assets.ingest.source_video import source_video
+from assets.language.rewriting import blended_chunks, rewritten_chunks
+from assets.notebook.notebook import notebook
+from assets.quality.checks import STAGE_CHECKS
+from assets.speech.speaker_turns import speaker_turns
+from assets.speech.transcript import transcript
+from assets.topics.topic_segments import topic_segments
+from assets.vision.keyframes import keyframes
+from assets.vision.visual_descriptions import visual_descriptions
 
 # In graph order; every one is partitioned by video. The model stages come last and can
-# take a batch of videos in one step (assets/batches.py); the others take one video.
+# take a batch of videos in one step (assets/common/batches.py); the others take one video.
 BATCHED_STAGE_ASSETS = [
     visual_descriptions,
     rewritten_chunks,

@@ -15,8 +15,8 @@ import os
 import time
 from pathlib import Path
 
-from resources.diarization import DiarizationResource, load_waveform
-from vid2learn_dagster.diarization import diarization_error_rate, read_rttm
+from resources.speech.diarization import DiarizationResource, load_waveform
+from vid2learn_dagster.speech.diarization import diarization_error_rate, read_rttm
 
 SHARED_DATA = Path(
     os.environ.get("VID2LEARN_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")

@@ -21,8 +21,8 @@ import argparse
 import json
 import time
 
-from resources.llm import Generation, LLMResource
-from vid2learn_dagster.prompting import render
+from resources.language.llm import Generation, LLMResource
+from vid2learn_dagster.language.prompting import render
 
 CHUNKS = [
     "so um today we uh look at python lists and why they matter",

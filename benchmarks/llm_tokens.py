@@ -1,7 +1,7 @@
 """LLM token counts per video minute, read back from a run's materialization metadata.
 
 Why from the metadata: the LLM assets record what each step's model calls cost
-(`assets/llm_calls.py`: prompt, cached and completion tokens), so the benchmark reports
+(`assets/language/llm_calls.py`: prompt, cached and completion tokens), so the benchmark reports
 exactly what a user sees in the UI rather than counting tokens a second way. Issue 9's
 cost measure, "LLM tokens", is the prompt tokens actually processed (prompt - cached:
 the server's prompt cache served the rest) plus the completion tokens; its floor is

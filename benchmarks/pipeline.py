@@ -13,7 +13,7 @@ plain sequential `WhisperModel.transcribe` as the baseline for our transcript st
 language model's tokens/s batched vs one call per chunk (`benchmarks/llm_batching.py`);
 the offline diarizer's wall time, real-time factor and DER on two references
 (`benchmarks/diarization.py`); the model stages of both videos run again, once video by
-video and once as one batch of two (`assets/batches.py`); and issue 9's floors (`floors`).
+video and once as one batch of two (`assets/common/batches.py`); and issue 9's floors (`floors`).
 
 `--long-lecture-minutes 20` instead builds a 20-minute lecture from the sample's slides in
 a temporary folder (`benchmarks/long_lecture.py`) and runs every asset on it once: its
@@ -95,9 +95,9 @@ def run_pipeline(
     os.environ["DAGSTER_HOME"] = str(project / ".dagster_home")
     from dagster import DagsterInstance
 
-    from vid2learn_dagster.cli import add_videos
+    from vid2learn_dagster.app.cli import add_videos
     from vid2learn_dagster.definitions import build_definitions
-    from vid2learn_dagster.project import ensure_dagster_home
+    from vid2learn_dagster.storage.project import ensure_dagster_home
 
     ensure_dagster_home()
     paths = [video]
@@ -135,8 +135,8 @@ def model_stages_batched(instance) -> dict:
     """Wall seconds of every model stage for both (warm) videos: one run per video, then
     one run over the two as a batch. Same files, same models, same process."""
     from assets import BATCHED_STAGE_KEYS as stages
-    from vid2learn_dagster.cli import run_videos
-    from vid2learn_dagster.partitions import videos_partitions
+    from vid2learn_dagster.app.cli import run_videos
+    from vid2learn_dagster.app.partitions import videos_partitions
 
     keys = instance.get_dynamic_partitions(videos_partitions.name)
 
@@ -219,8 +219,8 @@ def pipeline_report(video: Path, duration: float, run: dict) -> dict:
 def models_used() -> dict[str, str]:
     """The speech and language models the run used (call after the run: the LLM backend
     that actually ran is known once the engine is loaded; `auto` may have fallen back)."""
-    from resources.models import model_resources
-    from resources.whisper import WhisperResource
+    from resources.common.model_resources import model_resources
+    from resources.speech.whisper import WhisperResource
 
     llm = model_resources()["llm"]
     return {
@@ -233,7 +233,7 @@ def models_used() -> dict[str, str]:
 def transcript_baseline(audio: Path, duration: float, run: dict) -> dict:
     """Our transcription call against faster-whisper's plain sequential call."""
     from benchmarks.whisper_baseline import sequential_baseline
-    from resources.whisper import WhisperResource
+    from resources.speech.whisper import WhisperResource
 
     whisper = WhisperResource()
     settings = whisper.load_settings()
@@ -262,7 +262,7 @@ def transcript_baseline(audio: Path, duration: float, run: dict) -> dict:
 
 
 def main() -> None:
-    from vid2learn_dagster.media import probe_media
+    from vid2learn_dagster.ingest.media import probe_media
     from vid2learn_dagster.sample import sample_video
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -316,7 +316,7 @@ def main() -> None:
     if not long_lecture and not args.skip_llm_batching:
         # Batched generation vs one call per chunk, same model and prompts, same run.
         from benchmarks.llm_batching import benchmark_llm_batching
-        from resources.models import model_resources
+        from resources.common.model_resources import model_resources
 
         report["llm_batching"] = benchmark_llm_batching(model_resources()["llm"])
     if not long_lecture and not args.skip_diarization:

@@ -18,8 +18,8 @@ import json
 import time
 from pathlib import Path
 
-from resources.whisper import SAMPLE_RATE, WhisperResource, model_path
-from vid2learn_dagster.evaluation import word_error_rate
+from resources.speech.whisper import SAMPLE_RATE, WhisperResource, model_path
+from vid2learn_dagster.quality.evaluation import word_error_rate
 
 
 def sequential_baseline(audio_path: Path, model: str, cpu_threads: int) -> dict:

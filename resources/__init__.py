@@ -1,0 +1,1 @@
+"""Model backends and stores as Dagster resources, one sub-package per area."""

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from resources import llama_server
-from resources.llm_models import smollm2_gguf
+from resources.language import llama_server
+from resources.language.bundled_models import smollm2_gguf
 
 
 @pytest.fixture(scope="session")

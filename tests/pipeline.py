@@ -40,7 +40,7 @@ class Project:
 
     def run(self, url: str) -> tuple[str, dg.ExecuteInProcessResult]:
         """Register `url` and materialize every stage; returns (partition key, result)."""
-        from vid2learn_dagster.cli import add_videos
+        from vid2learn_dagster.app.cli import add_videos
         from vid2learn_dagster.definitions import build_definitions
 
         (key,) = add_videos(self.instance, [url], source="test")
@@ -60,7 +60,7 @@ PLUMBING_LLM = "smollm2"
 @contextlib.contextmanager
 def project_at(root: Path, *, llm_model: str = PLUMBING_LLM) -> Iterator[Project]:
     """Point vid2learn at `root` with `llm_model` (environment restored afterwards)."""
-    from vid2learn_dagster.project import ensure_dagster_home
+    from vid2learn_dagster.storage.project import ensure_dagster_home
 
     root.mkdir(parents=True, exist_ok=True)
     with pytest.MonkeyPatch.context() as env:

@@ -14,8 +14,8 @@ import nbformat
 import pytest
 
 from tests.pipeline import Project
-from vid2learn_dagster.evaluation import character_error_rate
-from vid2learn_dagster.notebook import META_KEY
+from vid2learn_dagster.notebook.rendering import META_KEY
+from vid2learn_dagster.quality.evaluation import character_error_rate
 from vid2learn_dagster.sample import sample_code_blocks
 
 pytestmark = pytest.mark.slow

@@ -23,13 +23,13 @@ from dagster._core.storage.tags import (
 )
 
 from assets import BATCHED_STAGE_ASSETS, BATCHED_STAGE_KEYS, STAGE_ASSETS
-from assets.batches import BATCH_POLICY, batch_metadata
+from assets.common.batches import BATCH_POLICY, batch_metadata
 from tests.http_server import serve_directory
 from tests.pipeline import Project, project_at
-from vid2learn_dagster import cli
-from vid2learn_dagster.batching import VIDEOS_PER_RUN, call_batched, contiguous_batches
-from vid2learn_dagster.checks import CheckOutcome
+from vid2learn_dagster.app import cli
+from vid2learn_dagster.common.batching import VIDEOS_PER_RUN, call_batched, contiguous_batches
 from vid2learn_dagster.definitions import defs
+from vid2learn_dagster.quality.checks import CheckOutcome
 from vid2learn_dagster.sample import sample_video
 
 # Two slides each, cut from the sample lecture at its slide changes (lecture.json).

@@ -14,8 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from resources.catalog import DuckDBCatalog
-from vid2learn_dagster.catalog import (
+from resources.storage.catalog import DuckDBCatalog
+from vid2learn_dagster.storage.catalog import (
     VIEW_DOCS,
     VIEW_NAMES,
     duckdb_type,
@@ -24,7 +24,7 @@ from vid2learn_dagster.catalog import (
     refresh_catalog,
     view_sql,
 )
-from vid2learn_dagster.tables import SCHEMAS
+from vid2learn_dagster.storage.tables import SCHEMAS
 
 ROWS = {"lecture-a": 3, "lecture-b": 2}
 ONE_ROW_PER_VIDEO = {"source_video", "audio", "notebook", "video_urls"}

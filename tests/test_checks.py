@@ -9,19 +9,19 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from resources.whisper import WhisperResource
+from resources.speech.whisper import WhisperResource
 from tests.http_server import make_test_video
 from tests.lineage_fixtures import core_definitions
 from tests.pipeline import project_at
-from vid2learn_dagster import checks
-from vid2learn_dagster.cli import add_videos
-from vid2learn_dagster.notebook import (
+from vid2learn_dagster.app.cli import add_videos
+from vid2learn_dagster.notebook.rendering import (
     Section,
     VideoSource,
     render_notebook,
     write_notebook,
 )
-from vid2learn_dagster.transcription import Segment, Transcription, Word
+from vid2learn_dagster.quality import checks
+from vid2learn_dagster.speech.transcription import Segment, Transcription, Word
 
 
 def segments_table(*rows: tuple[int, float, float]) -> pd.DataFrame:

@@ -8,8 +8,8 @@ import random
 import pandas as pd
 import pytest
 
-from vid2learn_dagster.chunking import MAX_CHUNK_SECONDS, NO_SCENE, align_chunks
-from vid2learn_dagster.tables import conform, empty_table
+from vid2learn_dagster.alignment.chunking import MAX_CHUNK_SECONDS, NO_SCENE, align_chunks
+from vid2learn_dagster.storage.tables import conform, empty_table
 
 VIDEO = "lecture"
 

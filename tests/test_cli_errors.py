@@ -13,8 +13,8 @@ import dagster as dg
 
 from tests.http_server import LoopbackServer, http_server_fixture  # noqa: F401
 from tests.pipeline import PLUMBING_LLM
-from vid2learn_dagster.failures import failure_cause
-from vid2learn_dagster.urls import video_key
+from vid2learn_dagster.app.failures import failure_cause
+from vid2learn_dagster.ingest.urls import video_key
 
 REPO = Path(__file__).resolve().parents[1]
 VID2LEARN = Path(sys.executable).parent / "vid2learn"

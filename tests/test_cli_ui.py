@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from vid2learn_dagster.cli import dagster_executable
+from vid2learn_dagster.app.cli import dagster_executable
 
 VENV_BIN = Path(sys.executable).parent
 

@@ -39,8 +39,8 @@ def test_every_stage_is_partitioned_by_video_and_described():
 
 
 def test_readme_documents_every_view_and_column():
-    from vid2learn_dagster.catalog import VIEW_NAMES
-    from vid2learn_dagster.tables import SCHEMAS
+    from vid2learn_dagster.storage.catalog import VIEW_NAMES
+    from vid2learn_dagster.storage.tables import SCHEMAS
 
     readme = (REPO / "README.md").read_text()
     views_section = readme.split("## DuckDB views", 1)[1].splitlines()

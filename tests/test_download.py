@@ -23,7 +23,7 @@ from tests.http_server import (
     http_server_fixture,  # noqa: F401  (pytest fixture `http_server`)
     make_test_video,
 )
-from vid2learn_dagster.download import (
+from vid2learn_dagster.ingest.download import (
     DownloadError,
     PermanentDownloadError,
     TransientDownloadError,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import jiwer
 import pytest
 
-from vid2learn_dagster.evaluation import (
+from vid2learn_dagster.quality.evaluation import (
     character_error_rate,
     normalize_words,
     word_error_rate,

@@ -19,11 +19,10 @@ import nbformat
 import pandas as pd
 import pytest
 
-from assets.llm_calls import run_task
-from vid2learn_dagster.generation import LLMTask, Messages, Usage
-from vid2learn_dagster.llm_output import json_object
-from vid2learn_dagster.notebook import VideoSource
-from vid2learn_dagster.rewriting import (
+from assets.language.llm_calls import run_task
+from vid2learn_dagster.language.generation import LLMTask, Messages, Usage
+from vid2learn_dagster.language.llm_output import json_object
+from vid2learn_dagster.language.rewriting import (
     BLEND,
     REWRITE,
     blend_prompts,
@@ -31,13 +30,11 @@ from vid2learn_dagster.rewriting import (
     rewrite_prompts,
     rewritten_table,
 )
+from vid2learn_dagster.notebook.composition import compose_notebook
+from vid2learn_dagster.notebook.materials import topic_materials
+from vid2learn_dagster.notebook.prompts import NOTEBOOK, notebook_prompts
+from vid2learn_dagster.notebook.rendering import VideoSource
 from vid2learn_dagster.sample import SAMPLE_DIR
-from vid2learn_dagster.teaching import (
-    NOTEBOOK,
-    compose_notebook,
-    notebook_prompts,
-    topic_materials,
-)
 
 MAX_TOKENS_PER_VIDEO_MINUTE = 3000
 
@@ -137,7 +134,7 @@ def run_language_stages(llm: Any, truth: dict[str, Any]) -> LanguageRun:
 
 @pytest.fixture(scope="module")
 def sample_run() -> LanguageRun:
-    from resources.llm import LLMResource
+    from resources.language.llm import LLMResource
 
     llm = LLMResource()
     if "qwen" not in llm.model_id.lower():

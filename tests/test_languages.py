@@ -17,10 +17,10 @@ import jiwer
 import pyarrow as pa
 import pytest
 
-from resources.whisper import WhisperResource
-from vid2learn_dagster.evaluation import normalize_words
-from vid2learn_dagster.tables import SCHEMAS
-from vid2learn_dagster.transcription import Transcription, transcript_tables
+from resources.speech.whisper import WhisperResource
+from vid2learn_dagster.quality.evaluation import normalize_words
+from vid2learn_dagster.speech.transcription import Transcription, transcript_tables
+from vid2learn_dagster.storage.tables import SCHEMAS
 
 # language code Whisper reports -> (espeak-ng voice, what it says). Everyday words on
 # purpose: espeak-ng mispronounces borrowed terms ("Python", "Liste") badly enough that

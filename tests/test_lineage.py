@@ -13,14 +13,19 @@ from collections.abc import Iterator
 import dagster as dg
 import pytest
 
-from assets.common import MODEL_RETRY
-from assets.versions import model_code_versions
-from resources.models import model_resources
-from resources.whisper import WhisperResource
+from assets.common.stage import MODEL_RETRY
+from assets.common.versions import model_code_versions
+from resources.common.model_resources import model_resources
+from resources.speech.whisper import WhisperResource
 from tests.http_server import make_test_video
 from tests.lineage_fixtures import core_definitions, use_definitions
 from tests.pipeline import Project, failure_messages, project_at
-from vid2learn_dagster import cli, grounding, lineage, segmenting, teaching, visual
+from vid2learn_dagster.app import cli
+from vid2learn_dagster.common import lineage
+from vid2learn_dagster.language import grounding
+from vid2learn_dagster.notebook import sections
+from vid2learn_dagster.topics import segmenting
+from vid2learn_dagster.vision import code_detection, indentation
 
 UPSTREAM_OF_KEYFRAMES = {
     "source_video",
@@ -155,9 +160,10 @@ def test_model_loading_is_retried_with_backoff_then_fails_with_the_cause(lecture
     ("edited", "stale"),
     [
         (grounding, {"rewritten_chunks", "blended_chunks", "notebook"}),
-        (teaching, {"notebook"}),
+        (sections, {"notebook"}),
         (segmenting, {"topic_segments"}),
-        (visual, {"visual_descriptions", "notebook"}),
+        (indentation, {"visual_descriptions"}),
+        (code_detection, {"visual_descriptions", "notebook"}),
     ],
 )
 def test_an_edit_to_stage_logic_makes_exactly_the_model_stages_using_it_stale(

@@ -16,8 +16,8 @@ from tests.conftest import REPO
 
 WORKER = """
 import os, sys
-from resources.llama_server import LlamaServer
-from resources.llm_models import smollm2_gguf
+from resources.language.llama_server import LlamaServer
+from resources.language.bundled_models import smollm2_gguf
 server = LlamaServer(smollm2_gguf(), parallel=1, context=512, threads=1).start()
 print(server._process.pid, flush=True)
 os._exit(0)

@@ -15,11 +15,11 @@ import socket
 import pytest
 from openai_server import openai_server  # noqa: F401  (session fixture)
 
-from resources import llama_server
-from resources.llm import CPU_BACKENDS, LLMResource
-from resources.llm_openai import LLMRequestError
-from vid2learn_dagster import prompting
-from vid2learn_dagster.llm_output import clean_text
+from resources.language import llama_server
+from resources.language.llm import CPU_BACKENDS, LLMResource
+from resources.language.openai import LLMRequestError
+from vid2learn_dagster.language import prompting
+from vid2learn_dagster.language.llm_output import clean_text
 
 TRANSCRIPTS = [
     "so um today we uh look at python lists",

@@ -5,7 +5,7 @@ The messy inputs below are shapes SmolLM2-135M and chat models were seen produci
 
 from __future__ import annotations
 
-from vid2learn_dagster.llm_output import (
+from vid2learn_dagster.language.llm_output import (
     clean_text,
     drop_repeats,
     extract_json,

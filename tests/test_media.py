@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tests.http_server import make_test_video
-from vid2learn_dagster.media import (
+from vid2learn_dagster.ingest.media import (
     FfmpegNotFoundError,
     MediaError,
     extract_audio,

@@ -6,8 +6,8 @@ import hashlib
 
 import pytest
 
-from resources.model_files import SplitModel, assemble, installed
-from vid2learn_dagster.errors import ModelLoadError
+from resources.common.model_files import SplitModel, assemble, installed
+from vid2learn_dagster.common.errors import ModelLoadError
 
 PARTS = [b"first part|", b"second part|", b"third"]
 

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from vid2learn_dagster import __version__
-from vid2learn_dagster.notebook import (
+from vid2learn_dagster.notebook.rendering import (
     NO_SECTIONS,
     Cell,
     Section,
@@ -25,14 +25,14 @@ from vid2learn_dagster.notebook import (
     timestamp_url,
     write_notebook,
 )
-from vid2learn_dagster.tables import conform, empty_table
+from vid2learn_dagster.storage.tables import conform, empty_table
 
 NO_SPEECH = "*(no speech)*"
 
 
 def sections_from_chunks(chunks: pd.DataFrame) -> list[Section]:
     """Sections to render: one per row of the `chunks` table, in time order (the shape of
-    the first notebook; the pipeline's own sections come from `teaching`).
+    the first notebook; the pipeline's own sections come from `notebook.composition`).
 
     A slide is shown only where it changes: consecutive chunks of one long scene share
     a keyframe, and repeating it would multiply the notebook's size.

@@ -17,10 +17,10 @@ import pandas as pd
 import pytest
 
 from tests.pipeline import Project
-from vid2learn_dagster.evaluation import word_error_rate
-from vid2learn_dagster.notebook import META_KEY
+from vid2learn_dagster.notebook.rendering import META_KEY
+from vid2learn_dagster.quality.evaluation import word_error_rate
 from vid2learn_dagster.sample import ground_truth, sample_script
-from vid2learn_dagster.speakers import speaker_name
+from vid2learn_dagster.speech.speakers import speaker_name
 
 pytestmark = pytest.mark.slow
 
@@ -108,7 +108,7 @@ def test_notebook_validates_with_one_section_per_topic(lecture_run):
 
 
 def test_query_reads_the_views_after_a_run(lecture_run, capsys):
-    from vid2learn_dagster.cli import main
+    from vid2learn_dagster.app.cli import main
 
     project, key, _ = lecture_run
     sql = "SELECT video_id, count(*) AS n FROM transcript_segments GROUP BY video_id"
@@ -118,7 +118,7 @@ def test_query_reads_the_views_after_a_run(lecture_run, capsys):
 
 
 def test_registering_the_same_url_again_adds_no_partition(lecture_run):
-    from vid2learn_dagster.cli import add_videos
+    from vid2learn_dagster.app.cli import add_videos
 
     project, key, url = lecture_run
     before = project.instance.get_dynamic_partitions("videos")
@@ -192,7 +192,7 @@ def test_notebook_quotes_the_students_questions(lecture_run):
 
 
 def test_views_expose_who_said_what(lecture_run, capsys):
-    from vid2learn_dagster.cli import main
+    from vid2learn_dagster.app.cli import main
 
     project, key, _ = lecture_run
     sql = (

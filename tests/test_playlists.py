@@ -17,17 +17,17 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from assets.playlists import playlist_entries
+from assets.ingest.playlists import playlist_entries
 from tests.http_server import (
     LoopbackServer,
     closed_port_url,
     http_server_fixture,  # noqa: F401
 )
 from tests.pipeline import project_at
-from vid2learn_dagster.playlists import SiteSettings, expand_playlist, expand_playlists
-from vid2learn_dagster.schedules import playlist_schedule
-from vid2learn_dagster.sensors import playlist_sensor
-from vid2learn_dagster.urls import video_key
+from vid2learn_dagster.app.schedules import playlist_schedule
+from vid2learn_dagster.app.sensors import playlist_sensor
+from vid2learn_dagster.ingest.playlists import SiteSettings, expand_playlist, expand_playlists
+from vid2learn_dagster.ingest.urls import video_key
 
 
 def html_page(*videos: str) -> str:

@@ -24,11 +24,11 @@ from pathlib import Path
 
 import pytest
 
-from resources import llama_server, llm_ctranslate2
-from resources.cpu import cpu_flags
-from resources.llm import LLMResource
-from resources.llm_conversion import converted_model
-from resources.llm_models import qwen_coder_gguf, smollm2_gguf
+from resources.language import ctranslate2, llama_server
+from resources.language.bundled_models import qwen_coder_gguf, smollm2_gguf
+from resources.language.conversion import converted_model
+from resources.language.cpu import cpu_flags
+from resources.language.llm import LLMResource
 
 HASWELL = ("-cpu", "Haswell-v4")
 
@@ -74,8 +74,8 @@ def test_default_backend_generates_on_an_avx2_only_cpu(
     python = _executable(
         tmp_path / "python", f'#!/bin/sh\nexec {qemu} -cpu {cpu} {sys.executable} "$@"\n'
     )
-    monkeypatch.setattr(llm_ctranslate2, "PROBE_PYTHON", str(python))
-    kernels = llm_ctranslate2.check_starts(converted_model(smollm2_gguf()), ["def"], timeout_s=240)
+    monkeypatch.setattr(ctranslate2, "PROBE_PYTHON", str(python))
+    kernels = ctranslate2.check_starts(converted_model(smollm2_gguf()), ["def"], timeout_s=240)
     assert kernels.startswith(vendor) and "AVX2=true, AVX512=false" in kernels, kernels
     assert kernels.endswith(f"ISA AVX2, int8 GEMM {gemm}"), kernels
 
@@ -111,7 +111,7 @@ def test_auto_reports_each_backend_killed_by_sigill_once_and_uses_the_next(
     its build needs that this CPU lacks) and answer through transformers, with no minutes
     of retries."""
     dies = "#!/bin/sh\nkill -ILL $$\n"
-    monkeypatch.setattr(llm_ctranslate2, "PROBE_PYTHON", str(_executable(tmp_path / "py", dies)))
+    monkeypatch.setattr(ctranslate2, "PROBE_PYTHON", str(_executable(tmp_path / "py", dies)))
     stand_in = _executable(tmp_path / "bin" / "llama-server", dies)
     needs = ["avx2", "avx512f", "avx_vnni", "amx_tile", "avx10_2"]
     (stand_in.parent / "build-info.json").write_text(json.dumps({"cpu_flags": needs}))

@@ -7,7 +7,7 @@ import uuid
 import dagster as dg
 import pytest
 
-from vid2learn_dagster.progress import run_with_progress
+from vid2learn_dagster.app.progress import run_with_progress
 
 
 @dg.asset

@@ -23,8 +23,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from vid2learn_dagster.progress import run_with_progress
-from vid2learn_dagster.run_recovery import (
+from vid2learn_dagster.app.progress import run_with_progress
+from vid2learn_dagster.app.run_recovery import (
     HOST_TAG,
     PROCESS_START_TAG,
     owner_is_gone,

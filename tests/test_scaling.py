@@ -20,7 +20,11 @@ import pytest
 from tests.http_server import make_test_video, serve_directory
 from tests.pipeline import failure_messages, project_at
 from tests.scaling_fixtures import PostgresServer, postgres_server, process_video_job
-from vid2learn_dagster.executors import EXECUTOR_ENV, ExecutorUnavailableError, executor_from_env
+from vid2learn_dagster.app.executors import (
+    EXECUTOR_ENV,
+    ExecutorUnavailableError,
+    executor_from_env,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 POSTGRES_YAML = REPO / "deploy" / "dagster.postgres.yaml"
@@ -68,7 +72,7 @@ def test_executor_is_chosen_by_the_environment(monkeypatch):
 def test_multiprocess_executor_runs_every_step_in_its_own_process(
     tiny_video_url, tmp_path, monkeypatch
 ):
-    from vid2learn_dagster.cli import add_videos
+    from vid2learn_dagster.app.cli import add_videos
 
     monkeypatch.setenv(EXECUTOR_ENV, "multiprocess")  # seen by the step processes too
     with project_at(tmp_path / "project") as project:

@@ -14,14 +14,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vid2learn_dagster.scenes import (
+from vid2learn_dagster.storage.tables import conform
+from vid2learn_dagster.vision.scenes import (
     Scene,
     SceneSettings,
     UnreadableVideoError,
     detect_scenes,
     extract_keyframes,
 )
-from vid2learn_dagster.tables import conform
 
 
 def golden_cuts(shared_data: Path, video: str, detector: str, setting: str) -> list[int]:

@@ -9,9 +9,9 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from resources.registry import VideoRegistryResource
-from vid2learn_dagster.sensors import url_list_sensor
-from vid2learn_dagster.urls import video_key
+from resources.ingest.registry import VideoRegistryResource
+from vid2learn_dagster.app.sensors import url_list_sensor
+from vid2learn_dagster.ingest.urls import video_key
 
 A = "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
 B = "http://127.0.0.1:8765/lectures/b.mp4"

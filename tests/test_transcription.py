@@ -13,19 +13,19 @@ import jiwer
 import pandas as pd
 import pytest
 
-from resources import whisper as whisper_backend
-from resources.whisper import TINY_EN, WhisperBackendMissing, WhisperResource
-from vid2learn_dagster.errors import ModelLoadError
-from vid2learn_dagster.evaluation import normalize_words
+from resources.speech import whisper as whisper_backend
+from resources.speech.whisper import TINY_EN, WhisperBackendMissing, WhisperResource
+from vid2learn_dagster.common.errors import ModelLoadError
+from vid2learn_dagster.quality.evaluation import normalize_words
 from vid2learn_dagster.sample import sample_script, sample_video
-from vid2learn_dagster.tables import SCHEMAS, conform
-from vid2learn_dagster.transcription import (
+from vid2learn_dagster.speech.transcription import (
     Segment,
     Transcription,
     Word,
     tidy_segments,
     transcript_tables,
 )
+from vid2learn_dagster.storage.tables import SCHEMAS, conform
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from vid2learn_dagster.urls import (
+from vid2learn_dagster.ingest.urls import (
     KEY_MAX,
     InvalidUrlError,
     is_youtube,

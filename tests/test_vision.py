@@ -12,11 +12,12 @@ import pandas as pd
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from resources.vision import VisionResource
-from vid2learn_dagster.evaluation import character_error_rate
-from vid2learn_dagster.media import find_tool
-from vid2learn_dagster.tables import SCHEMAS
-from vid2learn_dagster.visual import VisualDescription, description_table, parse_vlm_answer
+from resources.vision.reader import VisionResource
+from vid2learn_dagster.ingest.media import find_tool
+from vid2learn_dagster.quality.evaluation import character_error_rate
+from vid2learn_dagster.storage.tables import SCHEMAS
+from vid2learn_dagster.vision.descriptions import VisualDescription, description_table
+from vid2learn_dagster.vision.vlm import parse_vlm_answer
 
 SAMPLE = Path(__file__).resolve().parents[1] / "vid2learn_dagster" / "sample"
 FONTS = Path("/usr/share/fonts/truetype/dejavu")

@@ -1,6 +1,6 @@
 """The one Definitions object (loaded by `dagster dev -w workspace.yaml` and the CLI).
 
-Resource configuration comes from the project folder (see `vid2learn_dagster.project`)
+Resource configuration comes from the project folder (see `vid2learn_dagster.storage.project`)
 and environment variables, so the UI, the daemon and `vid2learn run` share one set of
 paths.
 """
@@ -9,26 +9,26 @@ import os
 
 import dagster as dg
 
-from vid2learn_dagster.cli import quiet_dagster_warnings
+from vid2learn_dagster.app.cli import quiet_dagster_warnings
 
 # Before `assets` is imported: its decorators emit Dagster's Beta/Preview notices, which
 # `dagster dev` would print on every code-server start (issue 9).
 quiet_dagster_warnings()
 
 from assets import STAGE_ASSETS, STAGE_CHECKS, playlist_entries
-from resources.catalog import DuckDBCatalog
-from resources.diarization import DiarizationResource
-from resources.media_store import MediaStore
-from resources.models import model_resources
-from resources.parquet_io import ParquetIOManagerResource
-from resources.playlists import PlaylistSource
-from resources.registry import VideoRegistryResource
-from resources.whisper import WhisperResource
-from vid2learn_dagster.executors import executor_from_env
-from vid2learn_dagster.jobs import process_video_job, refresh_playlists_job
-from vid2learn_dagster.project import project_paths
-from vid2learn_dagster.schedules import playlist_schedule
-from vid2learn_dagster.sensors import catalog_refresh_sensor, playlist_sensor, url_list_sensor
+from resources.common.model_resources import model_resources
+from resources.ingest.playlists import PlaylistSource
+from resources.ingest.registry import VideoRegistryResource
+from resources.speech.diarization import DiarizationResource
+from resources.speech.whisper import WhisperResource
+from resources.storage.catalog import DuckDBCatalog
+from resources.storage.media_store import MediaStore
+from resources.storage.parquet_io import ParquetIOManagerResource
+from vid2learn_dagster.app.executors import executor_from_env
+from vid2learn_dagster.app.jobs import process_video_job, refresh_playlists_job
+from vid2learn_dagster.app.schedules import playlist_schedule
+from vid2learn_dagster.app.sensors import catalog_refresh_sensor, playlist_sensor, url_list_sensor
+from vid2learn_dagster.storage.project import project_paths
 
 
 def build_definitions() -> dg.Definitions:

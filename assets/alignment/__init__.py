@@ -1,0 +1,1 @@
+"""Wiring of `chunks`: speech aligned to the keyframe on screen."""

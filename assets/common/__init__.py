@@ -1,0 +1,1 @@
+"""What every stage asset shares: partitions, retries, code versions, batched model steps."""

@@ -1,0 +1,1 @@
+"""Wiring of the ingest stages: `source_video`, `audio`, `playlist_entries`."""

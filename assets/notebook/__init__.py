@@ -1,0 +1,1 @@
+"""Wiring of `notebook`: the Jupyter notebook that teaches the video."""

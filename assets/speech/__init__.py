@@ -1,0 +1,1 @@
+"""Wiring of the speech stages: `speaker_turns`, `transcript`."""

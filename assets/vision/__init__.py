@@ -1,0 +1,1 @@
+"""Wiring of the vision stages: `keyframes`, `visual_descriptions`."""

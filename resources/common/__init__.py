@@ -1,0 +1,1 @@
+"""Model files that ship inside wheels, and the model resources this deployment configures."""

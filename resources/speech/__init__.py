@@ -1,0 +1,1 @@
+"""Speech models: faster-whisper, and the diarization backends."""

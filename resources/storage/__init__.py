@@ -1,0 +1,1 @@
+"""Storage resources: the Parquet IO manager, the media store, the DuckDB catalog."""

@@ -1,0 +1,1 @@
+"""The sentence embedder used for topic segmentation."""

@@ -1,0 +1,1 @@
+"""Keyframe readers: OCR, vLLM and OpenAI-compatible vision-language models, behind one resource."""

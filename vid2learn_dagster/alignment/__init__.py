@@ -1,0 +1,1 @@
+"""Speech aligned to what was on screen: transcript segments grouped per keyframe."""

@@ -1,0 +1,1 @@
+"""Orchestration: definitions' parts, sensors, schedules, jobs, staleness, executors, the CLI."""

@@ -1,0 +1,1 @@
+"""What several areas share: settings, lineage (code versions), model-file errors, batching."""

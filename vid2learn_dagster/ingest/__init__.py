@@ -1,0 +1,1 @@
+"""Videos in: URL lists, playlists and channels, downloads, media probing and audio."""

@@ -1,0 +1,1 @@
+"""Language-model stages: prompts, generation settings, parsing and grounding answers."""

@@ -1,0 +1,1 @@
+"""Quality: data checks on the stage tables, and error rates against ground truth."""

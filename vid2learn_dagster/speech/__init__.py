@@ -1,0 +1,1 @@
+"""Speech: transcripts with word timestamps, who spoke when, words attributed to voices."""

@@ -1,0 +1,287 @@
+"""Who spoke when: the model-free half of offline diarization (numpy and scipy).
+
+The offline backend (resources/speech/_offline_diarizer.py) runs two small models: a
+segmentation model that says, per ~17 ms frame, how many people speak, and a speaker
+embedding model run on short windows of speech. This module turns their outputs into
+speaker turns: cluster the window embeddings (the number of speakers comes from the
+eigengap of the affinity graph unless the user fixes it), vote a speaker per frame from
+the windows covering it, give overlap frames their second speaker, and cut turns.
+Keeping it free of torch lets the clustering and turn logic be tested on crafted arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+from scipy.cluster.vq import kmeans2
+
+# Clustering, tuned on CAM++ windows of seven clips (two AMI / pyannote references, the
+# sample lecture's espeak voices, single-voice stretches of each): two clusters are one
+# voice when their windows are about as similar across the pair as within each cluster.
+# Mean within minus mean across was 0.05-0.07 for splits of one voice and 0.12-0.20 for two
+# voices, while centroid cosines of the two cases overlapped (0.81-0.93 vs 0.64-0.82).
+MIN_SEPARATION = 0.095
+# With fewer windows (about 7 s of speech) there is too little to tell voices apart; like
+# 3D-Speaker (`cluster_line`), call it one speaker.
+MIN_WINDOWS_FOR_SPECTRAL = 10
+# Clusters smaller than this (2.5 s of speech) are absorbed by the nearest larger one.
+MIN_CLUSTER_WINDOWS = 4
+# Each row of the affinity matrix keeps only its strongest links (p-pruning, as in
+# 3D-Speaker): at least this many, so a short clip still has a connected graph.
+MIN_NEIGHBOURS = 6
+PRUNE_KEEP = 0.012
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One stretch of one speaker's speech, in seconds from the start of the audio."""
+
+    start: float
+    end: float
+    speaker: str
+
+
+class SpeakerTurns(NamedTuple):
+    """Both views of one diarization, with the same speaker names.
+
+    `turns` may overlap (two people at once: the `speaker_turns` table); `exclusive` has at
+    most one speaker at any instant (the main voice), which is what aligning words wants.
+    """
+
+    turns: list[Turn]
+    exclusive: list[Turn]
+
+
+Span = tuple[float, float, object]  # (start, end, raw speaker key) before naming
+
+
+def cluster_embeddings(
+    embeddings: np.ndarray,
+    num_speakers: int | None = None,
+    min_speakers: int = 1,
+    max_speakers: int = 20,
+) -> np.ndarray:
+    """A cluster index per embedding row (0..k-1, numbered by first appearance).
+
+    Spectral clustering on the pruned cosine-affinity graph (3D-Speaker's recipe) with the
+    number of clusters from the eigengap, searched from two upwards: the first gap is
+    large whenever one voice dominates, which hid the 4 s student question in the sample
+    lecture. The over-split is then undone: tiny clusters join their nearest neighbour and
+    clusters not separated by MIN_SEPARATION merge. `num_speakers` fixes k instead.
+    """
+    n = len(embeddings)
+    x = _unit_rows(embeddings)
+    if num_speakers is not None:
+        return _spectral(x, min(num_speakers, n)) if n else np.zeros(0, dtype=int)
+    max_speakers = max(min(max_speakers, n), 1)
+    min_speakers = min(max(min_speakers, 1), max_speakers)
+    if n < MIN_WINDOWS_FOR_SPECTRAL or max_speakers == 1:
+        return _spectral(x, min_speakers)
+    labels = _spectral(x, None, max(min_speakers, 2), max_speakers)
+    labels = _absorb_small(labels, x, min_speakers)
+    return _merge_inseparable(labels, x, min_speakers)
+
+
+def _unit_rows(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
+def _spectral(x: np.ndarray, k: int | None, low: int = 1, high: int = 20) -> np.ndarray:
+    """Spectral clustering into k clusters, or an eigengap-chosen number in [low, high]."""
+    n = len(x)
+    if (k is not None and k <= 1) or n <= 1:
+        return np.zeros(n, dtype=int)
+    if k is not None and k >= n:
+        return np.arange(n)
+    affinity = x @ x.T
+    keep = max(MIN_NEIGHBOURS, int(np.ceil(PRUNE_KEEP * n)))
+    weakest = np.argsort(affinity, axis=1)[:, : max(n - keep, 0)]
+    np.put_along_axis(affinity, weakest, 0.0, axis=1)
+    affinity = np.clip(0.5 * (affinity + affinity.T), 0.0, None)
+    np.fill_diagonal(affinity, 0.0)
+    laplacian = np.diag(affinity.sum(axis=1)) - affinity
+    eigenvalues, eigenvectors = np.linalg.eigh(laplacian)
+    if k is None:
+        gaps = np.diff(eigenvalues[low - 1 : high + 1])
+        k = int(np.argmax(gaps)) + low if len(gaps) else low
+    # Fixed seed: the same audio always gives the same speakers.
+    _, labels = kmeans2(eigenvectors[:, :k], k, minit="++", seed=0)
+    return _compact(labels)
+
+
+def _absorb_small(labels: np.ndarray, x: np.ndarray, keep_at_least: int) -> np.ndarray:
+    """Move windows of clusters under MIN_CLUSTER_WINDOWS to the most similar large cluster."""
+    sizes = np.bincount(labels)
+    large = np.flatnonzero(sizes >= MIN_CLUSTER_WINDOWS)
+    if len(large) < keep_at_least or len(large) == len(sizes):
+        return labels
+    centroids = _unit_rows(np.stack([x[labels == c].mean(axis=0) for c in large]))
+    small = ~np.isin(labels, large)
+    labels = labels.copy()
+    labels[small] = large[np.argmax(x[small] @ centroids.T, axis=1)]
+    return _compact(labels)
+
+
+def _merge_inseparable(labels: np.ndarray, x: np.ndarray, min_speakers: int) -> np.ndarray:
+    """Merge the least separated pair of clusters while it is under MIN_SEPARATION."""
+    similarity = x @ x.T
+    while labels.max() + 1 > min_speakers:
+        members = [labels == c for c in range(labels.max() + 1)]
+        within = [_mean_offdiagonal(similarity[np.ix_(m, m)]) for m in members]
+        separation, a, b = min(
+            ((within[a] + within[b]) / 2 - similarity[np.ix_(members[a], members[b])].mean(), a, b)
+            for a in range(len(members))
+            for b in range(a + 1, len(members))
+        )
+        if separation >= MIN_SEPARATION:
+            break
+        labels = _compact(np.where(labels == b, a, labels))
+    return labels
+
+
+def _mean_offdiagonal(block: np.ndarray) -> float:
+    n = len(block)
+    return float((block.sum() - np.trace(block)) / (n * (n - 1))) if n > 1 else 1.0
+
+
+def _compact(labels: np.ndarray) -> np.ndarray:
+    """Renumber labels 0..k-1 in order of first appearance."""
+    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    order = np.argsort(np.argsort(first))
+    return order[inverse].astype(int)
+
+
+def frame_activity(
+    count: np.ndarray,
+    window_frames: np.ndarray,
+    window_labels: np.ndarray,
+    num_clusters: int,
+    context_frames: int,
+) -> np.ndarray:
+    """Who speaks in each frame: a (frames, clusters) boolean matrix.
+
+    `count` is the number of simultaneous speakers per frame (from segmentation);
+    `window_frames` the [first, last) frame of each embedding window, `window_labels` its
+    cluster. Each speech frame goes to the cluster most windows covering it voted for; an
+    overlap frame (count >= 2) also gets the runner-up among windows within
+    `context_frames`, as the second voice is almost always someone talking nearby.
+    """
+    frames = len(count)
+    activity = np.zeros((frames, num_clusters), dtype=bool)
+    if frames == 0 or num_clusters == 0 or len(window_frames) == 0:
+        return activity
+    votes = np.zeros((frames + 1, num_clusters))
+    for (first, last), label in zip(window_frames, window_labels, strict=True):
+        votes[max(first, 0), label] += 1.0
+        votes[min(last, frames), label] -= 1.0
+    votes = np.cumsum(votes, axis=0)[:frames]
+    nearby = _box_sum(votes, context_frames)
+    # Frames no window covers (rare: edges of regions) take the votes around them.
+    local = np.where(votes.sum(axis=1, keepdims=True) > 0, votes, nearby)
+    speech = count >= 1
+    first_choice = local.argmax(axis=1)
+    activity[np.flatnonzero(speech), first_choice[speech]] = True
+    runner_up = nearby.copy()
+    runner_up[np.arange(frames), first_choice] = -1.0
+    second_choice = runner_up.argmax(axis=1)
+    overlap = (count >= 2) & (runner_up.max(axis=1) > 0)
+    activity[np.flatnonzero(overlap), second_choice[overlap]] = True
+    return activity
+
+
+def _box_sum(x: np.ndarray, half_width: int) -> np.ndarray:
+    """Sum of rows within +-half_width of each row (a moving window, edges truncated)."""
+    padded = np.concatenate([np.zeros((1, x.shape[1])), np.cumsum(x, axis=0)])
+    idx = np.arange(len(x))
+    hi = np.minimum(idx + half_width + 1, len(x))
+    lo = np.maximum(idx - half_width, 0)
+    return padded[hi] - padded[lo]
+
+
+def activity_to_spans(
+    activity: np.ndarray,
+    frame_start: float,
+    frame_step: float,
+    min_gap: float = 0.0,
+    min_duration: float = 0.0,
+    duration: float = np.inf,
+) -> list[Span]:
+    """(start, end, cluster) spans from a (frames, clusters) activity matrix.
+
+    Pauses shorter than `min_gap` inside one speaker's speech are bridged and spans
+    shorter than `min_duration` dropped (both in seconds), as pyannote does, so a breath
+    does not cut a turn in two and a 20 ms blip is no speaker turn. Spans end by
+    `duration` (the audio's length; the last frame may reach past it).
+    """
+    spans: list[Span] = []
+    for cluster in range(activity.shape[1]):
+        column = np.concatenate([[False], activity[:, cluster], [False]]).astype(np.int8)
+        edges = np.flatnonzero(np.diff(column))
+        merged: list[list[float]] = []
+        for on, off in zip(edges[::2], edges[1::2], strict=True):
+            start = frame_start + on * frame_step
+            end = min(frame_start + off * frame_step, duration)
+            if merged and start - merged[-1][1] < min_gap:
+                merged[-1][1] = end
+            else:
+                merged.append([start, end])
+        spans += [(s, e, cluster) for s, e in merged if e - s >= max(min_duration, 1e-9)]
+    return spans
+
+
+def label_by_first_appearance(turns: list[Span], exclusive: list[Span]) -> SpeakerTurns:
+    """Name speakers SPEAKER_00, SPEAKER_01... in order of first speech, in both views.
+
+    Raw cluster ids (or a pipeline's own labels) carry no meaning; first appearance makes
+    labels stable for the same audio and readable ("the first voice you hear"). Names come
+    from the overlapping view and are shared, so both views agree on who is who.
+    """
+    names: dict[object, str] = {}
+
+    def named(spans: list[Span]) -> list[Turn]:
+        ordered = sorted(spans, key=lambda t: (t[0], t[1]))
+        return [
+            Turn(
+                round(float(start), 3),
+                round(float(end), 3),
+                names.setdefault(key, f"SPEAKER_{len(names):02d}"),
+            )
+            for start, end, key in ordered
+        ]
+
+    return SpeakerTurns(named(turns), named(exclusive))
+
+
+def read_rttm(path: str | Path, uri: str | None = None) -> list[Turn]:
+    """Reference turns from an RTTM file (the NIST format diarization corpora ship),
+    optionally only those of one recording (`uri`, the file column)."""
+    turns = []
+    for line in Path(path).read_text().splitlines():
+        fields = line.split()
+        if fields[:1] == ["SPEAKER"] and (uri is None or fields[1] == uri):
+            start, duration = float(fields[3]), float(fields[4])
+            turns.append(Turn(start, start + duration, fields[7]))
+    return turns
+
+
+def diarization_error_rate(
+    reference: list[Turn], hypothesis: list[Turn], scored: tuple[float, float] | None = None
+) -> float:
+    """DER with no forgiveness collar and overlaps scored (the strict setting), over the
+    `scored` region (a UEM) or the whole reference; needs `pyannote.metrics`."""
+    from pyannote.core import Annotation, Segment, Timeline
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    def annotation(turns: list[Turn]) -> Annotation:
+        result = Annotation()
+        for i, turn in enumerate(turns):
+            result[Segment(turn.start, turn.end), i] = turn.speaker
+        return result
+
+    uem = Timeline([Segment(*scored)]) if scored else None
+    metric = DiarizationErrorRate(collar=0.0, skip_overlap=False)
+    return float(metric(annotation(reference), annotation(hypothesis), uem=uem))

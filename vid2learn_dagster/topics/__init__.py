@@ -1,0 +1,1 @@
+"""Topics: consecutive slides grouped while they stay on one subject (embeddings)."""

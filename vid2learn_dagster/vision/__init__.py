@@ -1,0 +1,1 @@
+"""Vision: scenes and keyframes, and what each keyframe shows (text, code)."""
