@@ -3,7 +3,9 @@
     python benchmarks/diarization.py            # prints one JSON object
 
 References: 30 s of an AMI meeting (shared/data/diarization/dev00.wav, scored 0-30 s as its
-UEM says) and pyannote.audio's own sample.wav (two speakers with overlaps). DER is strict:
+UEM says), nine more AMI clips (shared/data/diarization/train, 1-4 speakers each; issue 11
+tunes on trn01-trn06 and keeps trn07-trn09 unseen) and pyannote.audio's own sample.wav
+(two speakers with overlaps). DER is strict:
 no collar, overlaps scored. `benchmark_diarization()` is what the pipeline benchmark calls.
 """
 
@@ -34,6 +36,15 @@ def references() -> dict[str, tuple[Path, Path, str, tuple[float, float] | None]
             "dev00",
             (0.0, 30.0),
         )
+    train = dev00 / "train"
+    for number in range(1, 10):
+        if (train / f"trn{number:02d}.wav").is_file():
+            found[f"ami_trn{number:02d}"] = (
+                train / f"trn{number:02d}.wav",
+                train / "debug.train.rttm",
+                f"trn{number:02d}",
+                (0.0, 30.0),
+            )
     spec = importlib.util.find_spec("pyannote.audio")
     if spec is not None and spec.submodule_search_locations:
         sample = Path(next(iter(spec.submodule_search_locations))) / "sample"
@@ -59,11 +70,20 @@ def benchmark_diarization(resource: DiarizationResource | None = None) -> dict:
             "wall_s": round(wall, 3),
             "rtf": round(wall / duration, 4),
             "speakers": len({t.speaker for t in turns}),
+            "true_speakers": len({t.speaker for t in read_rttm(rttm, uri)}),
             "der": round(
                 diarization_error_rate(read_rttm(rttm, uri), turns, scored or (0.0, duration)), 4
             ),
         }
     result["first_call_s"] = round(result["first_call_s"], 2)
+    # Issue 11: tuned on trn01-trn06, trn07-trn09 kept as an unseen check.
+    for group, numbers in (("ami_train_tuned", range(1, 7)), ("ami_train_unseen", range(7, 10))):
+        ders = [result[f"ami_trn{n:02d}"]["der"] for n in numbers if f"ami_trn{n:02d}" in result]
+        if ders:
+            result[f"{group}_mean_der"] = round(sum(ders) / len(ders), 4)
+    ders = [result[f"ami_trn{n:02d}"]["der"] for n in range(1, 10) if f"ami_trn{n:02d}" in result]
+    if ders:
+        result["ami_train_mean_der"] = round(sum(ders) / len(ders), 4)
     result["rtf"] = round(total_wall / total_audio, 4) if total_audio else None
     return result
 

@@ -45,3 +45,24 @@ def sample_lecture_run(tmp_path_factory):
         key, result = project.run(url)
         assert result.success, failure_messages(result)
         yield project, key, url
+
+
+@pytest.fixture(scope="session")
+def lecture_variants(tmp_path_factory) -> dict[str, tuple[Path, dict]]:
+    """The bundled sample and every generated variant (issue 11): name -> (video, truth).
+
+    Generated once per session (about 25 s on 2 cores): varied layouts, voices, speakers
+    and encodings with exact ground truth, the guard against tuning to one sample.
+    """
+    import shutil
+
+    from vid2learn_dagster.sample import ground_truth, sample_video
+    from vid2learn_dagster.sample.variants import VARIANTS, generate_variant
+
+    if shutil.which("espeak-ng") is None or shutil.which("ffmpeg") is None:
+        pytest.skip("espeak-ng and ffmpeg make the lecture variants (apt install both)")
+    folder = tmp_path_factory.mktemp("variants")
+    variants = {"sample": (sample_video(), ground_truth())}
+    for name in VARIANTS:
+        variants[name] = (folder / f"{name}.mp4", generate_variant(name, folder))
+    return variants

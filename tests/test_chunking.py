@@ -45,6 +45,7 @@ def keyframes(*scenes: tuple[float, float]) -> pd.DataFrame:
                 "end": [s[1] for s in scenes],
                 "time": [(s[0] + s[1]) / 2 for s in scenes],
                 "image_path": [f"scene-{n:04d}.jpg" for n in range(1, len(scenes) + 1)],
+                "builds": pd.Series([[] for _ in scenes], dtype=object),
             }
         ),
         "keyframes",

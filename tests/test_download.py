@@ -168,13 +168,19 @@ def test_text_served_as_mp4_is_not_a_video(http_server: LoopbackServer, tmp_path
     assert_empty(tmp_path / "dest")
 
 
-def test_audio_only_file_is_not_a_video(tmp_path: Path) -> None:
-    audio = tmp_path / "talk.wav"
+def test_an_audio_only_recording_is_accepted_without_a_picture(
+    http_server: LoopbackServer, tmp_path: Path
+) -> None:
+    """A lecture recording or podcast (issue 11): downloaded like a video, no picture."""
+    audio = http_server.root / "talk.m4a"
     ffmpeg = shutil.which("ffmpeg") or pytest.skip("ffmpeg not installed")
-    subprocess.run([ffmpeg, "-v", "error", "-f", "lavfi", "-i", "sine=d=1", str(audio)], check=True)
-    with pytest.raises(PermanentDownloadError, match="not a video"):
-        download_video(audio.as_uri(), tmp_path / "dest")
-    assert_empty(tmp_path / "dest")
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-f", "lavfi", "-i", "sine=d=2", "-c:a", "aac", str(audio)],
+        check=True,
+    )
+    video = download_video(http_server.url("talk.m4a"), tmp_path / "dest")
+    assert video.path.is_file() and video.duration == pytest.approx(2.0, abs=0.1)
+    assert (video.width, video.height, video.fps) == (None, None, None)
 
 
 def test_loopback_server_answers_byte_ranges(http_server: LoopbackServer, clip: Path) -> None:

@@ -134,5 +134,19 @@ def test_regenerated_ground_truth_is_identical(tmp_path: Path) -> None:
     """
     from vid2learn_dagster.sample.generate import build_timeline, to_json
 
-    _, truth = build_timeline(tmp_path)
+    _, truth, _ = build_timeline(tmp_path)
     assert to_json(truth) == (SAMPLE_DIR / "lecture.json").read_text(encoding="utf-8")
+
+
+def test_a_variant_is_the_same_script_with_voices_drawn_from_its_seed() -> None:
+    from vid2learn_dagster.sample.variants import variant
+
+    def voices(seed: int) -> set:
+        lecture, _ = variant("three_voices", seed)
+        return {voice for slide in lecture.slides for voice, _ in slide.speech}
+
+    assert voices(0) == voices(0)
+    assert voices(0) != voices(1)
+    assert len({v.speaker for v in voices(0)}) == 3
+    first, second = variant("three_voices", 0)[0], variant("three_voices", 1)[0]
+    assert [s.title for s in first.slides] == [s.title for s in second.slides]

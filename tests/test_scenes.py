@@ -23,6 +23,10 @@ from vid2learn_dagster.vision.scenes import (
     extract_keyframes,
 )
 
+# Camera footage keeps PySceneDetect's ContentDetector; slides have their own detector
+# (tests/test_slide_changes.py).
+CAMERA = SceneSettings(detector="content")
+
 
 def golden_cuts(shared_data: Path, video: str, detector: str, setting: str) -> list[int]:
     """Cut frames PySceneDetect's tests expect (the frame each new scene starts on)."""
@@ -43,7 +47,7 @@ def testvideo(shared_data: Path) -> Path:
 def testvideo_scenes(testvideo: Path) -> list[Scene]:
     """ContentDetector with defaults, run once (about 3-6 s on 2 cores)."""
     started = time.perf_counter()
-    scenes = detect_scenes(testvideo, SceneSettings())
+    scenes = detect_scenes(testvideo, CAMERA)
     print(f"detect_scenes(testvideo.mp4): {time.perf_counter() - started:.1f} s")
     return scenes
 
@@ -108,13 +112,15 @@ def still_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_video_without_cuts_is_one_scene_with_one_keyframe(
     still_video: Path, tmp_path: Path
 ) -> None:
-    scenes = detect_scenes(still_video)
+    scenes = detect_scenes(still_video, CAMERA)
     assert len(scenes) == 1
     assert (scenes[0].start_frame, scenes[0].end_frame) == (0, 50)
     assert (scenes[0].start, scenes[0].end) == pytest.approx((0.0, 2.0))
     keyframes = extract_keyframes(still_video, scenes, tmp_path, "still")
     assert keyframes.time.tolist() == pytest.approx([1.0])
     assert cv2.imread(keyframes.image_path[0]) is not None
+    (slide,) = detect_scenes(still_video)  # the default slide detector agrees
+    assert (slide.start, slide.end) == pytest.approx((0.0, 2.0)) and slide.builds == ()
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""`keyframes`: one image per detected scene (PySceneDetect)."""
+"""`keyframes`: one image per detected scene (slides, or PySceneDetect for camera footage)."""
 
 import dagster as dg
 import pandas as pd
@@ -11,7 +11,7 @@ from vid2learn_dagster.vision.scenes import SceneSettings, detect_scenes, extrac
 
 
 class KeyframesConfig(dg.Config):
-    detector: str = "content"
+    detector: str = "slides"
     threshold: float | None = None
     downscale: int | None = None
     min_scene_len: int = 15
@@ -29,7 +29,7 @@ def keyframes(
     source_video: pd.DataFrame,
     media: MediaStore,
 ) -> dg.MaterializeResult:
-    """Scenes found by content detection, each with a keyframe image saved beside the tables."""
+    """Scenes (slides by default), each with a keyframe image saved beside the tables."""
     video_id = context.partition_key
     video_path = media.fetch(source_video["video_path"].iloc[0], video_id)
     settings = SceneSettings(
@@ -38,14 +38,21 @@ def keyframes(
         downscale=config.downscale,
         min_scene_len=config.min_scene_len,
     )
-    scenes = detect_scenes(video_path, settings)
+    # An audio-only recording (issue 11) has no picture: no scenes, the tables stay typed.
+    has_picture = pd.notna(source_video["width"].iloc[0])
+    scenes = detect_scenes(video_path, settings) if has_picture else []
     table = extract_keyframes(video_path, scenes, media.workdir(video_id) / "keyframes", video_id)
     table["image_path"] = [media.publish_path(p, video_id) for p in table["image_path"]]
-    context.log.info(f"{video_id}: {len(table)} scenes with {settings.detector} detection")
+    context.log.info(
+        f"{video_id}: {len(table)} scenes with {settings.detector} detection"
+        if has_picture
+        else f"{video_id}: an audio-only recording, so no keyframes"
+    )
     return dg.MaterializeResult(
         value=table,
         metadata={
             "scenes": len(table),
+            "builds": int(table["builds"].map(len).sum()),
             "detector": settings.detector,
             "first_keyframe": dg.MetadataValue.path(table["image_path"].iloc[0])
             if len(table)

@@ -136,14 +136,13 @@ def classify_error(exc: BaseException, url: str) -> DownloadError:
     return PermanentDownloadError(f"cannot download {url}: {detail}")
 
 
-def _verified_video(path: Path, url: str) -> MediaInfo:
+def _verified_media(path: Path, url: str) -> MediaInfo:
+    """The file's streams; a lecture recording or podcast without a picture is welcome
+    (issue 11: the speech stages run as usual, the visual ones find nothing to read)."""
     try:
-        info = probe_media(path)
+        return probe_media(path)
     except MediaError as exc:
-        raise PermanentDownloadError(f"not a video: {url} ({exc})") from exc
-    if not info.has_video:
-        raise PermanentDownloadError(f"not a video: {url} has no video stream")
-    return info
+        raise PermanentDownloadError(f"not a video or audio recording: {url} ({exc})") from exc
 
 
 def _place(source: Path, dest_dir: Path, ext: str, *, move: bool) -> Path:
@@ -183,7 +182,7 @@ def _copy_local(url: str, dest_dir: Path) -> DownloadedVideo:
     source = Path(url2pathname(unquote(urlsplit(url).path)))
     if not source.is_file():
         raise PermanentDownloadError(f"no such file: {source} ({url})")
-    media = _verified_video(source, url)
+    media = _verified_media(source, url)
     ext = source.suffix.lstrip(".").lower() or "bin"
     path = _place(source, dest_dir, ext, move=False)
     meta = {"id": source.stem, "title": source.stem}
@@ -198,7 +197,10 @@ def _ytdlp_options(
     timeout: int,
 ) -> dict[str, Any]:
     return {
-        "format": f"bestvideo[height<={max_height}]+bestaudio/best[height<={max_height}]/best",
+        # An audio-only source (a podcast, a lecture recording) falls through to bestaudio.
+        "format": (
+            f"bestvideo[height<={max_height}]+bestaudio/best[height<={max_height}]/best/bestaudio"
+        ),
         "merge_output_format": "mp4",
         "outtmpl": str(workdir / f"{_FINAL_NAME}.%(ext)s"),
         "noplaylist": True,
@@ -250,6 +252,6 @@ def download_video(
         files = [Path(d["filepath"]) for d in downloads if d.get("filepath")]
         if not files or not files[0].is_file():
             raise PermanentDownloadError(f"yt-dlp reported success but wrote no file: {url}")
-        media = _verified_video(files[0], url)
+        media = _verified_media(files[0], url)
         path = _place(files[0], dest_dir, files[0].suffix.lstrip("."), move=True)
     return _described(meta, media, url, path, extractor=str(meta.get("extractor") or "generic"))

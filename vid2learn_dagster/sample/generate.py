@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from vid2learn_dagster.files import atomic_path
 from vid2learn_dagster.sample import SAMPLE_DIR
+from vid2learn_dagster.storage.files import atomic_path
 
 # ---------------------------------------------------------------------------------------------
 # Content: edit here. Spoken text spells numbers and symbols as words so ASR can be scored
@@ -63,6 +63,20 @@ class Slide:
     code: str | None = None
     formula: Formula | None = None
     dark: bool = False  # consecutive slides alternate themes so every cut is a visible change
+    # An incremental build: for each utterance, how many code lines (or bullets) are shown
+    # while it is said. Empty: everything from the start.
+    reveal: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Lecture:
+    """A scripted lecture: its slides in order, the first drawn as a title slide."""
+
+    title: str
+    slides: tuple[Slide, ...]
+    # Text of a band drawn on top of every slide (a course template): every slide then
+    # shares one layout, the hard case for slide-change detection (issue 11).
+    header: str = ""
 
 
 LECTURER = Voice("lecturer", "en-us", pitch=30, speed=150)
@@ -165,6 +179,8 @@ SLIDES: tuple[Slide, ...] = (
     ),
 )
 
+SAMPLE = Lecture(TITLE, SLIDES)
+
 # ---------------------------------------------------------------------------------------------
 # Timing and rendering parameters.
 # ---------------------------------------------------------------------------------------------
@@ -198,6 +214,7 @@ LIGHT = Theme(background=(250, 250, 247), ink=(20, 24, 32), accent=(32, 86, 160)
 DARK = Theme(background=(24, 26, 31), ink=(238, 238, 238), accent=(120, 172, 255),
              panel=(34, 36, 42))  # fmt: skip
 CODE_SIZE = 32  # >= 26 px so OCR reads it (issue 3)
+HEADER_HEIGHT = 44
 
 ENCODE_ARGS = (
     # -tune stillimage + long GOP keep the file small; x264 threads pinned because its
@@ -236,23 +253,24 @@ def _draw_title(draw: ImageDraw.ImageDraw, title: str, theme: Theme) -> int:
 
 
 def _draw_bullets(
-    draw: ImageDraw.ImageDraw, lines: tuple[str, ...], top: int, theme: Theme
+    draw: ImageDraw.ImageDraw, lines: tuple[str, ...], top: int, theme: Theme, visible: int
 ) -> None:
     font = _font("DejaVuSans.ttf", 38)
-    for i, line in enumerate(lines):
+    for i, line in enumerate(lines[:visible]):
         y = top + i * 70
         draw.ellipse((90, y + 14, 104, y + 28), fill=theme.accent)
         draw.text((130, y), line, font=font, fill=theme.ink)
 
 
-def _draw_code(draw: ImageDraw.ImageDraw, code: str, top: int, theme: Theme) -> None:
-    """Monospace code on a panel, one colour (high contrast for OCR, no syntax colours)."""
+def _draw_code(draw: ImageDraw.ImageDraw, code: str, top: int, theme: Theme, visible: int) -> None:
+    """Monospace code on a panel, one colour (high contrast for OCR, no syntax colours);
+    the panel has the whole listing's size while its first `visible` lines are shown."""
     font = _font("DejaVuSansMono.ttf", CODE_SIZE)
     lines = code.rstrip("\n").split("\n")
     line_height = round(CODE_SIZE * 1.45)
     panel = (80, top, WIDTH - 80, top + 60 + line_height * len(lines))
     draw.rounded_rectangle(panel, radius=12, fill=theme.panel)
-    for i, line in enumerate(lines):
+    for i, line in enumerate(lines[:visible]):
         draw.text((115, top + 30 + i * line_height), line, font=font, fill=theme.ink)
 
 
@@ -274,9 +292,22 @@ def _draw_formula(draw: ImageDraw.ImageDraw, formula: Formula, top: int, theme: 
     return bar_y + 110
 
 
-def render_slide(slide: Slide, is_title: bool) -> Image.Image:
-    """One 1280x720 RGB slide image."""
+def render_slide(
+    slide: Slide, is_title: bool, header: str = "", visible: int | None = None
+) -> Image.Image:
+    """One 1280x720 RGB slide image, with its first `visible` code lines or bullets
+    (all by default) and, when `header` is given, under a band with that text."""
     theme = DARK if slide.dark else LIGHT
+    if header:
+        image = Image.new("RGB", (WIDTH, HEIGHT), theme.background)
+        body = render_slide(slide, is_title, visible=visible)
+        image.paste(body.crop((0, 0, WIDTH, HEIGHT - HEADER_HEIGHT)), (0, HEADER_HEIGHT))
+        draw = ImageDraw.Draw(image)
+        draw.rectangle((0, 0, WIDTH, HEADER_HEIGHT), fill=theme.accent)
+        font = _font("DejaVuSans.ttf", 24)
+        draw.text((24, HEADER_HEIGHT / 2), header, font=font, fill=theme.background, anchor="lm")
+        return image
+    shown = 10**6 if visible is None else visible
     image = Image.new("RGB", (WIDTH, HEIGHT), theme.background)
     draw = ImageDraw.Draw(image)
     if is_title:
@@ -291,9 +322,9 @@ def render_slide(slide: Slide, is_title: bool) -> Image.Image:
     if slide.formula is not None:
         top = _draw_formula(draw, slide.formula, top, theme)
     if slide.code is not None:
-        _draw_code(draw, slide.code, top, theme)
+        _draw_code(draw, slide.code, top, theme, shown)
     else:
-        _draw_bullets(draw, slide.body, top + 10, theme)
+        _draw_bullets(draw, slide.body, top + 10, theme, shown)
     return image
 
 
@@ -319,23 +350,44 @@ def _seconds(samples: int) -> float:
     return round(samples / SAMPLE_RATE, 4)
 
 
-def build_timeline(workdir: Path) -> tuple[np.ndarray, dict]:
-    """Lay speech out slide by slide; returns the mono track and the ground-truth dict.
+@dataclass(frozen=True)
+class Segment:
+    """A run of identical frames: slide `slide` with `visible` lines shown (None: all)."""
+
+    slide: int
+    visible: int | None
+    frames: int
+
+
+def _frame_ceil(samples: int) -> int:
+    return -(-samples // SAMPLES_PER_FRAME) * SAMPLES_PER_FRAME
+
+
+def build_timeline(
+    workdir: Path, lecture: Lecture = SAMPLE
+) -> tuple[np.ndarray, dict, list[Segment]]:
+    """Lay speech out slide by slide; returns the mono track, the ground-truth dict and
+    the picture as segments of identical frames.
 
     Each slide starts on a frame boundary (SAMPLES_PER_FRAME divides every offset), so cut
-    times are exact to the frame and the audio ends exactly where the video does.
+    times are exact to the frame and the audio ends exactly where the video does. A build
+    step of a revealed slide starts on the first frame boundary in the middle of the gap
+    before the utterance that needs it.
     """
     pieces: list[np.ndarray] = []
     cursor = 0  # samples written so far
-    slides = []
-    for index, slide in enumerate(SLIDES):
+    slides, segments = [], []
+    for index, slide in enumerate(lecture.slides):
         start = cursor
         cursor += round(LEAD_IN_S * SAMPLE_RATE)
         pieces.append(np.zeros(cursor - start, dtype="<i2"))
         utterances = []
+        steps = [(start, slide.reveal[0])] if slide.reveal else [(start, None)]
         for i, (voice, text) in enumerate(slide.speech):
             if i:
                 gap = round(GAP_S * SAMPLE_RATE)
+                if slide.reveal and slide.reveal[i] != slide.reveal[i - 1]:
+                    steps.append((_frame_ceil(cursor + gap // 2), slide.reveal[i]))
                 pieces.append(np.zeros(gap, dtype="<i2"))
                 cursor += gap
             speech = synthesize(voice, text, workdir)
@@ -350,32 +402,34 @@ def build_timeline(workdir: Path) -> tuple[np.ndarray, dict]:
                 }
             )
             cursor += len(speech)
-        end = cursor + round(TAIL_S * SAMPLE_RATE)
-        end = -(-end // SAMPLES_PER_FRAME) * SAMPLES_PER_FRAME  # round up to a whole frame
+        end = _frame_ceil(cursor + round(TAIL_S * SAMPLE_RATE))
         pieces.append(np.zeros(end - cursor, dtype="<i2"))
         cursor = end
-        slides.append(
-            {
-                "index": index,
-                "start": _seconds(start),
-                "end": _seconds(end),
-                "frames": (end - start) // SAMPLES_PER_FRAME,
-                "title": slide.title,
-                "body": list(slide.body),
-                "code": slide.code,
-                "formula": slide.formula.latex if slide.formula else None,
-                "utterances": utterances,
-            }
-        )
+        for (at, visible), (until, _) in zip(steps, [*steps[1:], (end, None)], strict=True):
+            segments.append(Segment(index, visible, (until - at) // SAMPLES_PER_FRAME))
+        entry = {
+            "index": index,
+            "start": _seconds(start),
+            "end": _seconds(end),
+            "frames": (end - start) // SAMPLES_PER_FRAME,
+            "title": slide.title,
+            "body": list(slide.body),
+            "code": slide.code,
+            "formula": slide.formula.latex if slide.formula else None,
+            "utterances": utterances,
+        }
+        if slide.reveal:
+            entry["steps"] = [{"start": _seconds(at), "visible": v} for at, v in steps]
+        slides.append(entry)
     truth = {
-        "title": TITLE,
+        "title": lecture.title,
         "duration": _seconds(cursor),
         "fps": FPS,
         "cuts": [s["start"] for s in slides[1:]],
         "slides": slides,
         "script": " ".join(u["text"] for s in slides for u in s["utterances"]),
     }
-    return np.concatenate(pieces), truth
+    return np.concatenate(pieces), truth, segments
 
 
 def write_wav(path: Path, samples: np.ndarray) -> None:
@@ -396,12 +450,36 @@ def to_json(truth: dict) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def encode(slide_pngs: list[Path], frames: list[int], wav: Path, out: Path) -> None:
+@dataclass(frozen=True)
+class Encoding:
+    """How the picture is written: at a constant frame rate (a video export), or only when
+    the screen changes (a screen recorder's variable frame rate); optionally with a mouse
+    pointer gliding over the slides (which must not count as a slide change)."""
+
+    vfr: bool = False
+    cursor: bool = False
+
+
+def _pointer(path: Path) -> Path:
+    """A 24x36 arrow pointer, black with a white rim, on transparency."""
+    image = Image.new("RGBA", (24, 36), (0, 0, 0, 0))
+    arrow = [(1, 1), (1, 30), (8, 23), (13, 34), (18, 32), (13, 21), (22, 21)]
+    ImageDraw.Draw(image).polygon(arrow, fill=(0, 0, 0, 255), outline=(255, 255, 255, 255))
+    image.save(path)
+    return path
+
+
+def encode(
+    slide_pngs: list[Path], frames: list[int], wav: Path, out: Path, how: Encoding = Encoding()
+) -> None:
     """Hard cuts: each still is repeated for its exact frame count, then concatenated.
 
     The `loop` filter repeats the already converted frame; looping the image input instead
     decodes and converts the PNG once per frame (half the encode time).
     """
+    if how.vfr:
+        _encode_vfr(slide_pngs, frames, wav, out)
+        return
     inputs: list[str] = []
     chains = []
     for i, (png, count) in enumerate(zip(slide_pngs, frames, strict=True)):
@@ -411,37 +489,71 @@ def encode(slide_pngs: list[Path], frames: list[int], wav: Path, out: Path) -> N
         )
     labels = "".join(f"[v{i}]" for i in range(len(frames)))
     graph = ";".join([*chains, f"{labels}concat=n={len(frames)}:v=1:a=0[v]"])
+    if how.cursor:  # a slow Lissajous path over the slide body
+        inputs += ["-i", str(_pointer(wav.with_name("pointer.png")))]
+        graph = graph.removesuffix("[v]") + (
+            f"[s];[s][{len(frames)}:v]overlay=x='600+420*sin(t/3)':y='420+200*sin(t/5)'"
+            ",format=yuv420p[v]"
+        )
     # Key frames exactly on the cuts (frame indices, not seconds, to avoid rounding).
     cut_frames = np.cumsum(frames)[:-1]
     keys = "+".join(f"eq(n,{n})" for n in cut_frames)
+    audio = len(inputs) // 2
     cmd = [
         "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
         *inputs, "-i", str(wav),
-        "-filter_complex", graph, "-map", "[v]", "-map", f"{len(frames)}:a",
+        "-filter_complex", graph, "-map", "[v]", "-map", f"{audio}:a",
         "-force_key_frames", f"expr:{keys}", "-r", str(FPS), *ENCODE_ARGS,
         str(out),
     ]  # fmt: skip
     subprocess.run(cmd, check=True)
 
 
-def generate(out_dir: Path = SAMPLE_DIR) -> dict:
-    """Write `lecture.mp4` and `lecture.json` into `out_dir`; returns the ground truth."""
+def _encode_vfr(slide_pngs: list[Path], frames: list[int], wav: Path, out: Path) -> None:
+    """One frame per change of the picture, each shown until the next (concat demuxer
+    durations), plus the last picture again at the end, as a screen recorder writes."""
+    listing = ["ffconcat version 1.0"]
+    for png, count in zip(slide_pngs, frames, strict=True):
+        listing += [f"file '{png}'", f"duration {count / FPS:.6f}"]
+    listing.append(f"file '{slide_pngs[-1]}'")
+    concat = wav.with_name("frames.ffconcat")
+    concat.write_text("\n".join(listing) + "\n")
+    cmd = [
+        "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+        "-f", "concat", "-safe", "0", "-i", str(concat), "-i", str(wav),
+        "-map", "0:v", "-map", "1:a", "-fps_mode", "vfr", *ENCODE_ARGS, str(out),
+    ]  # fmt: skip
+    subprocess.run(cmd, check=True)
+
+
+def generate(
+    out_dir: Path = SAMPLE_DIR,
+    lecture: Lecture = SAMPLE,
+    name: str = "lecture",
+    how: Encoding = Encoding(),
+    meta: dict | None = None,
+) -> dict:
+    """Write `<name>.mp4` and `<name>.json` into `out_dir`; returns the ground truth
+    (with `meta`'s keys added)."""
     for tool in ("espeak-ng", "ffmpeg"):
         if shutil.which(tool) is None:
             raise FileNotFoundError(f"{tool} not found: apt-get install -y espeak-ng ffmpeg")
     with tempfile.TemporaryDirectory(prefix="vid2learn-sample-") as tmp:
         workdir = Path(tmp)
-        audio, truth = build_timeline(workdir)
+        audio, truth, segments = build_timeline(workdir, lecture)
+        truth.update(meta or {})
         wav = workdir / "lecture.wav"
         write_wav(wav, audio)
         pngs = []
-        for i, slide in enumerate(SLIDES):
+        for i, segment in enumerate(segments):
             png = workdir / f"slide{i}.png"
-            render_slide(slide, is_title=i == 0).save(png)
+            slide = lecture.slides[segment.slide]
+            picture = render_slide(slide, segment.slide == 0, lecture.header, segment.visible)
+            picture.save(png)
             pngs.append(png)
-        with atomic_path(out_dir / "lecture.mp4") as mp4:
-            encode(pngs, [s["frames"] for s in truth["slides"]], wav, mp4)
-    with atomic_path(out_dir / "lecture.json") as path:
+        with atomic_path(out_dir / f"{name}.mp4") as mp4:
+            encode(pngs, [s.frames for s in segments], wav, mp4, how)
+    with atomic_path(out_dir / f"{name}.json") as path:
         path.write_text(to_json(truth), encoding="utf-8")
     return truth
 

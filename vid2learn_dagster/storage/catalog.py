@@ -43,7 +43,10 @@ VIEW_DOCS: dict[str, str] = {
     "audio": "The extracted 16 kHz mono audio track of each video.",
     "transcript_segments": "Speech-to-text segments with start/end seconds and confidence.",
     "transcript_words": "Word-level timestamps and probabilities of the transcript.",
-    "keyframes": "One representative frame per detected scene, with its time range.",
+    "keyframes": (
+        "One representative frame per detected slide or scene, with its time range and, "
+        "for a slide built up step by step, the times of its builds."
+    ),
     "chunks": "Transcript text grouped by scene: the units of the notebook sections.",
     "notebooks": "The generated Jupyter notebook of each video and its size.",
     "visual_descriptions": "What each keyframe shows: description, on-screen text, code.",

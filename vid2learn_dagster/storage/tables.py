@@ -76,6 +76,9 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("end", FLOAT),
             ("time", FLOAT),
             ("image_path", STRING),
+            # Times a slide was built up (a bullet or code line revealed): sub-steps of
+            # one slide, from the slide detector; empty for camera-footage detectors.
+            ("builds", pa.list_(FLOAT)),
         ]
     ),
     "chunks": pa.schema(

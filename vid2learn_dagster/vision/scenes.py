@@ -1,7 +1,10 @@
-"""Scene detection and one keyframe image per scene (PySceneDetect + OpenCV).
+"""Scene detection and one keyframe image per scene.
 
-A lecture's scenes are mostly its slides: each cut PySceneDetect finds starts a new scene,
-and the scene's keyframe is the picture the notebook shows beside what was said meanwhile.
+A lecture's scenes are its slides: the default detector, "slides"
+(`vid2learn_dagster.vision.slide_changes`), finds changes of text on an unchanged layout,
+dates them by presentation time and keeps incremental builds inside one slide. For camera
+footage PySceneDetect's detectors stay available ("content", "adaptive", ...). A scene's
+keyframe is the picture the notebook shows beside what was said meanwhile.
 """
 
 from __future__ import annotations
@@ -27,7 +30,12 @@ from scenedetect import (
 
 from vid2learn_dagster.storage.files import atomic_path
 from vid2learn_dagster.storage.tables import conform, empty_table
+from vid2learn_dagster.vision.slide_changes import SlideSettings, detect_slides
+from vid2learn_dagster.vision.video_frames import UnreadableVideoError, frame_at
 
+__all__ = ["Scene", "SceneSettings", "UnreadableVideoError", "detect_scenes", "extract_keyframes"]
+
+SLIDES = "slides"  # the lecture detector (slide_changes); the others are PySceneDetect's
 # Each detector names its main sensitivity knob differently; SceneSettings.threshold maps onto it.
 _DETECTORS: dict[str, tuple[type[SceneDetector], str]] = {
     "content": (ContentDetector, "threshold"),
@@ -42,23 +50,19 @@ _DETECTORS: dict[str, tuple[type[SceneDetector], str]] = {
 _DECODE_FORWARD_SECONDS = 2.0
 
 
-class UnreadableVideoError(ValueError):
-    """The file exists but OpenCV cannot decode it as a video."""
-
-
 @dataclass(frozen=True)
 class SceneSettings:
     """How to cut a video into scenes; None means PySceneDetect's own default."""
 
-    detector: str = "content"
+    detector: str = "slides"
     threshold: float | None = None
     downscale: int | None = None
     min_scene_len: int = 15
 
     def __post_init__(self) -> None:
-        if self.detector not in _DETECTORS:
+        if self.detector != SLIDES and self.detector not in _DETECTORS:
             raise ValueError(
-                f"unknown detector {self.detector!r}; choose one of {list(_DETECTORS)}"
+                f"unknown detector {self.detector!r}; choose one of {[SLIDES, *_DETECTORS]}"
             )
 
     def make_detector(self) -> SceneDetector:
@@ -72,13 +76,20 @@ class SceneSettings:
 @dataclass(frozen=True)
 class Scene:
     """One scene: `index` counts from 1 (as PySceneDetect and the image names do); the end
-    time and `end_frame` are exclusive (the next scene's start)."""
+    time and `end_frame` are exclusive (the next scene's start).
+
+    PySceneDetect's scenes are counted in frames; slides are timed by presentation
+    timestamps instead (a variable-frame-rate file has no frame grid), with the time of
+    their most complete picture as `keyframe` and their `builds`.
+    """
 
     index: int
     start: float
     end: float
-    start_frame: int
-    end_frame: int
+    start_frame: int | None = None
+    end_frame: int | None = None
+    keyframe: float | None = None
+    builds: tuple[float, ...] = ()
 
 
 def _open(video_path: Path) -> VideoStream:
@@ -99,6 +110,11 @@ def detect_scenes(video_path: Path | str, settings: SceneSettings | None = None)
     """
     video_path = Path(video_path)
     settings = settings or SceneSettings()
+    if settings.detector == SLIDES:
+        return [
+            Scene(number, s.start, s.end, keyframe=s.keyframe, builds=s.builds)
+            for number, s in enumerate(detect_slides(video_path, SlideSettings()), 1)
+        ]
     video = _open(video_path)
     manager = SceneManager()
     if settings.downscale is not None:
@@ -119,7 +135,7 @@ def detect_scenes(video_path: Path | str, settings: SceneSettings | None = None)
     ]
 
 
-def keyframe_number(scene: Scene) -> int:
+def keyframe_number(scene: Scene) -> int:  # a PySceneDetect scene (frames known)
     """The scene's middle frame.
 
     It is as far as possible from both cuts: past the fade, slide animation or camera
@@ -152,10 +168,14 @@ def extract_keyframes(
     if not scenes:
         return empty_table("keyframes")
     video_path, out_dir = Path(video_path), Path(out_dir)
-    video = _open(video_path)
+    video = None
     rows = []
-    for scene in sorted(scenes, key=lambda s: s.start_frame):
-        frame, time = _read_frame(video, keyframe_number(scene))
+    for scene in sorted(scenes, key=lambda s: s.start):
+        if scene.keyframe is not None:
+            frame, time = frame_at(video_path, scene.keyframe)
+        else:
+            video = video or _open(video_path)
+            frame, time = _read_frame(video, keyframe_number(scene))
         image_path = out_dir / f"scene-{scene.index:04d}.jpg"
         # The temporary name keeps the .jpg suffix, which cv2.imwrite needs to pick the encoder.
         with atomic_path(image_path) as tmp:
@@ -169,6 +189,7 @@ def extract_keyframes(
                 "end": scene.end,
                 "time": time,
                 "image_path": str(image_path),
+                "builds": list(scene.builds),
             }
         )
     return conform(pd.DataFrame(rows), "keyframes")

@@ -1,0 +1,171 @@
+"""Perception on lectures not tuned on (issue 11): slide changes, code, words and voices.
+
+    python -m benchmarks.perception [--out DIR] [--variants NAME ...]   # prints one JSON object
+
+For the bundled sample and every generated variant (`vid2learn_dagster.sample.variants`):
+slide-change recall and precision (within 1 s), the character error rate of the code of
+every code slide, the transcript's word error rate (whisper base), the share of words
+attributed to the right voice, DER against the script's utterances, and each step's
+real-time factor. The stages run as the pipeline runs them, on the pipeline's resources,
+without Dagster around them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+
+from resources.speech.diarization import DiarizationResource
+from resources.speech.whisper import WhisperResource
+from resources.vision.reader import VisionResource
+from vid2learn_dagster.ingest.media import extract_audio
+from vid2learn_dagster.quality.evaluation import character_error_rate, word_error_rate
+from vid2learn_dagster.sample import ground_truth, sample_video
+from vid2learn_dagster.sample.variants import VARIANTS, generate_variant
+from vid2learn_dagster.speech.diarization import Turn, diarization_error_rate
+from vid2learn_dagster.speech.speakers import attribute_speakers, speech_over_others, turns_table
+from vid2learn_dagster.speech.transcription import transcript_tables
+from vid2learn_dagster.vision.scenes import detect_scenes, extract_keyframes
+
+TOLERANCE_S = 1.0
+
+
+def slide_scores(found: list[float], cuts: list[float], duration: float) -> dict:
+    hits = sum(any(abs(f - c) <= TOLERANCE_S for f in found) for c in cuts)
+    false = [f for f in found if not any(abs(f - c) <= TOLERANCE_S for c in cuts)]
+    return {
+        "recall": round(hits / len(cuts), 4) if cuts else 1.0,
+        "precision": round((len(found) - len(false)) / len(found), 4) if found else 1.0,
+        "false_per_minute": round(len(false) / (duration / 60), 3),
+    }
+
+
+def code_scores(truth: dict, keyframes: pd.DataFrame, codes: list[str]) -> list[dict]:
+    """CER of the code read on the keyframe inside each code slide."""
+    scores = []
+    for slide in truth["slides"]:
+        if not slide["code"]:
+            continue
+        inside = [
+            code
+            for time_, code in zip(keyframes["time"], codes, strict=True)
+            if slide["start"] <= time_ < slide["end"]
+        ]
+        read = max(inside, key=len, default="")
+        scores.append(
+            {"slide": slide["title"], "cer": round(character_error_rate(slide["code"], read), 4)}
+        )
+    return scores
+
+
+def truth_turns(truth: dict) -> list[Turn]:
+    return [
+        Turn(u["start"], u["end"], u["speaker"])
+        for slide in truth["slides"]
+        for u in slide["utterances"]
+    ]
+
+
+def voice_accuracy(words: pd.DataFrame, truth: list[Turn]) -> float:
+    """Share of words inside an utterance whose speaker label, mapped to the true voice it
+    most often stands for, is that utterance's voice."""
+    pairs = []
+    for word in words.itertuples(index=False):
+        middle = (word.start + word.end) / 2
+        said = next((t.speaker for t in truth if t.start - 0.2 <= middle <= t.end + 0.2), None)
+        if said is not None:
+            pairs.append((word.speaker, said))
+    if not pairs:
+        return 0.0
+    votes = Counter(pairs)
+    mapping: dict[object, str] = {}
+    for (label, said), _ in votes.most_common():
+        mapping.setdefault(label, said)
+    return round(sum(mapping[label] == said for label, said in pairs) / len(pairs), 4)
+
+
+def variant_report(
+    name: str,
+    video: Path,
+    truth: dict,
+    work: Path,
+    whisper: WhisperResource,
+    diarizer: DiarizationResource,
+    vision: VisionResource,
+) -> dict:
+    duration = truth["duration"]
+    seconds: dict[str, float] = {}
+
+    def timed(step: str, call, *args):
+        started = time.perf_counter()
+        result = call(*args)
+        seconds[step] = time.perf_counter() - started
+        return result
+
+    scenes = timed("slides", detect_scenes, video)
+    keyframes = timed("keyframes", extract_keyframes, video, scenes, work / name, name)
+    described = timed("ocr", vision.describe, [Path(p) for p in keyframes["image_path"]])
+    audio = work / f"{name}.wav"
+    timed("audio", extract_audio, video, audio)
+    views = timed("diarization", diarizer.diarize_views, audio)
+    result = timed("transcription", whisper.transcribe, audio)
+    turns = turns_table(name, views.exclusive, speech_over_others(views.turns, views.exclusive))
+    _, words = attribute_speakers(*transcript_tables(name, result), turns)
+    reference = truth_turns(truth)
+    return {
+        "duration_s": duration,
+        "slides": slide_scores([s.start for s in scenes[1:]], truth["cuts"], duration),
+        "code": code_scores(truth, keyframes, [d.code for d in described]),
+        "wer": round(word_error_rate(truth["script"], " ".join(words["word"])), 4),
+        "voices": len({t.speaker for t in reference}),
+        "speakers_found": int(turns["speaker"].nunique()),
+        "word_voice_accuracy": voice_accuracy(words, reference),
+        "der": round(diarization_error_rate(reference, views.turns, (0.0, duration)), 4),
+        "rtf": {step: round(s / duration, 4) for step, s in seconds.items()},
+        "ocr_s_per_frame": round(seconds["ocr"] / max(len(keyframes), 1), 3),
+    }
+
+
+def benchmark_perception(names: list[str], out: Path) -> dict:
+    whisper = WhisperResource()
+    diarizer = DiarizationResource(backend="offline")
+    vision = VisionResource(backend="ocr")
+    videos = {"sample": (sample_video(), ground_truth())}
+    for name in names:
+        videos[name] = (out / f"{name}.mp4", generate_variant(name, out))
+    report = {
+        name: variant_report(name, video, truth, out, whisper, diarizer, vision)
+        for name, (video, truth) in videos.items()
+    }
+    codes = [c["cer"] for r in report.values() for c in r["code"]]
+    two_voices = [r["word_voice_accuracy"] for r in report.values() if r["voices"] == 2]
+    report["total"] = {
+        "slide_recall": min(r["slides"]["recall"] for r in report.values()),
+        "slide_false_per_minute": max(r["slides"]["false_per_minute"] for r in report.values()),
+        "code_cer_max": max(codes, default=0.0),
+        "mean_wer": round(sum(r["wer"] for r in report.values()) / len(report), 4),
+        "two_voice_word_accuracy_min": min(two_voices, default=None),
+        "mean_der": round(sum(r["der"] for r in report.values()) / len(report), 4),
+    }
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, help="folder for the variants (default: a temp one)")
+    parser.add_argument("--variants", nargs="*", default=list(VARIANTS))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="vid2learn-perception-") as tmp:
+        out = args.out or Path(tmp)
+        out.mkdir(parents=True, exist_ok=True)
+        print(json.dumps(benchmark_perception(args.variants, out), indent=2))
+
+
+if __name__ == "__main__":
+    main()
