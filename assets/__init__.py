@@ -1,6 +1,7 @@
 """One sub-package per area: thin Dagster wiring around vid2learn_dagster's stage logic."""
 
 from assets.alignment.chunks import chunks
+from assets.alignment.term_corrections import term_corrections
 from assets.ingest.audio import audio
 from assets.ingest.playlists import playlist_entries
 from assets.ingest.source_video import source_video
@@ -13,10 +14,12 @@ from assets.topics.topic_segments import topic_segments
 from assets.vision.keyframes import keyframes
 from assets.vision.visual_descriptions import visual_descriptions
 
-# In graph order; every one is partitioned by video. The model stages come last and can
-# take a batch of videos in one step (assets/common/batches.py); the others take one video.
+# In graph order; every one is partitioned by video. The model stages (and the term
+# corrections between them) come last and can take a batch of videos in one step
+# (assets/common/batches.py); the others take one video.
 BATCHED_STAGE_ASSETS = [
     visual_descriptions,
+    term_corrections,
     rewritten_chunks,
     blended_chunks,
     topic_segments,

@@ -47,15 +47,16 @@ def slide_scores(found: list[float], cuts: list[float], duration: float) -> dict
 
 
 def code_scores(truth: dict, keyframes: pd.DataFrame, codes: list[str]) -> list[dict]:
-    """CER of the code read on the keyframe inside each code slide."""
+    """CER of the code read on the keyframe of the scene each code slide is mostly in."""
     scores = []
+    middles = (keyframes["start"] + keyframes["end"]) / 2
     for slide in truth["slides"]:
         if not slide["code"]:
             continue
         inside = [
             code
-            for time_, code in zip(keyframes["time"], codes, strict=True)
-            if slide["start"] <= time_ < slide["end"]
+            for middle, code in zip(middles, codes, strict=True)
+            if slide["start"] <= middle < slide["end"]
         ]
         read = max(inside, key=len, default="")
         scores.append(

@@ -34,8 +34,9 @@ from vid2learn_dagster.sample import sample_video
 
 # Two slides each, cut from the sample lecture at its slide changes (lecture.json).
 CLIPS = {"first.mp4": (0.0, 18.4), "second.mp4": (30.6, 48.87)}
-MODEL_STEPS = {
+BATCHED_STEPS = {  # the model stages and the term corrections between them
     "visual_descriptions",
+    "term_corrections",
     "rewritten_chunks",
     "blended_chunks",
     "topic_segments",
@@ -212,13 +213,13 @@ def test_model_stages_run_once_over_both_videos(three_videos) -> None:
     batch = _batch_run(project)
     assert batch.tags[ASSET_PARTITION_RANGE_START_TAG] == first
     assert batch.tags[ASSET_PARTITION_RANGE_END_TAG] == second
-    assert _steps(project.instance, batch.run_id) == MODEL_STEPS
+    assert _steps(project.instance, batch.run_id) == BATCHED_STEPS
 
     runs = project.instance.get_runs()
     single = {r.tags[PARTITION_NAME_TAG]: r for r in runs if PARTITION_NAME_TAG in r.tags}
     assert set(single) == {first, second, missing}
     for run in single.values():
-        assert not _steps(project.instance, run.run_id) & MODEL_STEPS
+        assert not _steps(project.instance, run.run_id) & BATCHED_STEPS
 
 
 def test_the_batch_materializes_every_model_stage_for_each_video(three_videos) -> None:

@@ -150,3 +150,11 @@ def test_a_variant_is_the_same_script_with_voices_drawn_from_its_seed() -> None:
     assert len({v.speaker for v in voices(0)}) == 3
     first, second = variant("three_voices", 0)[0], variant("three_voices", 1)[0]
     assert [s.title for s in first.slides] == [s.title for s in second.slides]
+
+
+def test_code_that_would_run_off_a_slide_is_refused() -> None:
+    """Ground truth must not claim code no one can see (a 14-line listing does not fit)."""
+    from vid2learn_dagster.sample.generate import Slide, render_slide
+
+    with pytest.raises(ValueError, match="run off the slide"):
+        render_slide(Slide("Too long", (), code="x = 1\n" * 14), is_title=False)

@@ -8,6 +8,7 @@ from assets.common.stage import markdown_preview
 from assets.common.versions import CODE_VERSIONS
 from assets.language.llm_calls import TaskResult, run_task, usage_metadata, video_seconds
 from resources.language.llm import LLMResource
+from vid2learn_dagster.alignment.term_correction import corrected_chunks
 from vid2learn_dagster.language.rewriting import (
     BLEND,
     REWRITE,
@@ -51,13 +52,22 @@ def _result(
     code_version=CODE_VERSIONS["rewritten_chunks"],
 )
 def rewritten_chunks(
-    chunks: VideoTables, source_video: VideoTables, llm: LLMResource
+    chunks: VideoTables,
+    transcript_words: VideoTables,
+    term_corrections: VideoTables,
+    source_video: VideoTables,
+    llm: LLMResource,
 ) -> dg.MaterializeResult:
-    """Each chunk's speech without fillers, false starts and ASR slips, adding no facts.
+    """Each chunk's speech, with the screen's terms corrected (`term_corrections`), without
+    fillers, false starts and ASR slips, adding no facts.
 
     Sentences the speech does not support are dropped; where too little is left, the
     chunk keeps its original speech. Chunks without speech skip the model.
     """
+    chunks = {
+        video: corrected_chunks(table, transcript_words[video], term_corrections[video])
+        for video, table in chunks.items()
+    }
     result = run_task(
         llm, REWRITE, {video: rewrite_prompts(table) for video, table in chunks.items()}
     )

@@ -97,7 +97,7 @@ class _Tesseract:
             except RuntimeError:  # an empty word box
                 continue
             left, _, right, _ = item.BoundingBox(level)
-            words.append(Word(text, left, right))
+            words.append(Word(text, left, right, item.Confidence(level)))
         return words
 
 

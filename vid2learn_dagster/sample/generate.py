@@ -264,11 +264,15 @@ def _draw_bullets(
 
 def _draw_code(draw: ImageDraw.ImageDraw, code: str, top: int, theme: Theme, visible: int) -> None:
     """Monospace code on a panel, one colour (high contrast for OCR, no syntax colours);
-    the panel has the whole listing's size while its first `visible` lines are shown."""
+    the panel has the whole listing's size while its first `visible` lines are shown.
+    A listing taller than the slide is an error: the ground truth would claim code that
+    no one can see."""
     font = _font("DejaVuSansMono.ttf", CODE_SIZE)
     lines = code.rstrip("\n").split("\n")
     line_height = round(CODE_SIZE * 1.45)
     panel = (80, top, WIDTH - 80, top + 60 + line_height * len(lines))
+    if panel[3] > draw.im.size[1]:
+        raise ValueError(f"{len(lines)} lines of code run off the slide: {lines[0]!r}")
     draw.rounded_rectangle(panel, radius=12, fill=theme.panel)
     for i, line in enumerate(lines[:visible]):
         draw.text((115, top + 30 + i * line_height), line, font=font, fill=theme.ink)
@@ -293,22 +297,26 @@ def _draw_formula(draw: ImageDraw.ImageDraw, formula: Formula, top: int, theme: 
 
 
 def render_slide(
-    slide: Slide, is_title: bool, header: str = "", visible: int | None = None
+    slide: Slide,
+    is_title: bool,
+    header: str = "",
+    visible: int | None = None,
+    height: int = HEIGHT,
 ) -> Image.Image:
     """One 1280x720 RGB slide image, with its first `visible` code lines or bullets
     (all by default) and, when `header` is given, under a band with that text."""
     theme = DARK if slide.dark else LIGHT
     if header:
         image = Image.new("RGB", (WIDTH, HEIGHT), theme.background)
-        body = render_slide(slide, is_title, visible=visible)
-        image.paste(body.crop((0, 0, WIDTH, HEIGHT - HEADER_HEIGHT)), (0, HEADER_HEIGHT))
+        body = render_slide(slide, is_title, visible=visible, height=HEIGHT - HEADER_HEIGHT)
+        image.paste(body, (0, HEADER_HEIGHT))
         draw = ImageDraw.Draw(image)
         draw.rectangle((0, 0, WIDTH, HEADER_HEIGHT), fill=theme.accent)
         font = _font("DejaVuSans.ttf", 24)
         draw.text((24, HEADER_HEIGHT / 2), header, font=font, fill=theme.background, anchor="lm")
         return image
     shown = 10**6 if visible is None else visible
-    image = Image.new("RGB", (WIDTH, HEIGHT), theme.background)
+    image = Image.new("RGB", (WIDTH, height), theme.background)
     draw = ImageDraw.Draw(image)
     if is_title:
         draw.rectangle((0, 0, WIDTH, 16), fill=theme.accent)

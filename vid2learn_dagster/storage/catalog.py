@@ -43,6 +43,10 @@ VIEW_DOCS: dict[str, str] = {
     "audio": "The extracted 16 kHz mono audio track of each video.",
     "transcript_segments": "Speech-to-text segments with start/end seconds and confidence.",
     "transcript_words": "Word-level timestamps and probabilities of the transcript.",
+    "term_corrections": (
+        "Mis-heard words replaced by a term shown on screen: which words, what was heard, "
+        "the term and its source (title, slide or code)."
+    ),
     "keyframes": (
         "One representative frame per detected slide or scene, with its time range and, "
         "for a slide built up step by step, the times of its builds."

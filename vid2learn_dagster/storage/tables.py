@@ -68,6 +68,20 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("speaker", STRING),
         ]
     ),
+    # A run of heard words replaced by a term shown on screen (issue 11), with the source.
+    "term_corrections": pa.schema(
+        [
+            ("video_id", STRING),
+            ("word_index", INT),  # first corrected word, in transcript_words' time order
+            ("words", INT),  # how many heard words it replaced
+            ("start", FLOAT),
+            ("end", FLOAT),
+            ("heard", STRING),
+            ("corrected", STRING),
+            ("source", STRING),  # "title", "slide N" or "code on slide N"
+            ("score", FLOAT),  # mean of the sound-alike and look-alike similarities, 0-1
+        ]
+    ),
     "keyframes": pa.schema(
         [
             ("video_id", STRING),

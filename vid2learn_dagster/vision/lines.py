@@ -30,6 +30,12 @@ PANEL_MIN_FILL = 0.5
 # when capitals are 20-40 px (measured on the freeze screenshots: 28 px lines, scale 1).
 TARGET_LINE_HEIGHT = 32
 CROP_PADDING = 10
+# A line read with a mean confidence under this is read again with its word gaps widened:
+# tesseract joins monospaced words around one-letter names ("if n == 0:" read as
+# "If inti== 0" at 14 %, "if n == 0:" at 88 % widened); the more confident reading wins.
+RETRY_CONFIDENCE = 70.0
+WIDEN_GAPS = 1.5
+MIN_WORD_GAP = 6  # blank columns (scaled crop pixels) that can be a word gap
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,7 @@ class Word:
     text: str
     x0: float
     x1: float
+    confidence: float = 100.0  # the recogniser's, 0-100 (100: it does not say)
 
 
 # A grayscale, dark-on-light crop of one text line -> its words, left to right.
@@ -183,18 +190,69 @@ def bullet_width(ink: np.ndarray, box: Box) -> int:
     return next_start if small and solid and centred and spaced else 0
 
 
-def line_crop(strength: np.ndarray, box: Box, skip: int = 0) -> tuple[np.ndarray, float]:
-    """Dark-on-light crop of one line, scaled for the recogniser; returns (crop, scale)."""
+def line_crop(
+    strength: np.ndarray, box: Box, skip: int = 0, height: int = 0
+) -> tuple[np.ndarray, float]:
+    """Dark-on-light crop of one line, scaled for the recogniser; returns (crop, scale).
+
+    `height` is the usual line height of the block: a line whose ink is lower (no
+    ascenders, as in "n * n" or "if n == 0:") is cropped and scaled as tall as its
+    neighbours, since its glyphs are the same size; scaled by its own ink, it was read
+    as "h *n" and "ffni==100".
+    """
     import cv2
 
-    crop = strength[box.top : box.bottom, box.left + skip : box.right].astype(np.float32)
+    extra = max(0, height - box.height)
+    top = max(0, box.top - extra // 2)
+    bottom = min(strength.shape[0], box.bottom + extra - extra // 2)
+    crop = strength[top:bottom, box.left + skip : box.right].astype(np.float32)
     crop = 255 - np.clip(crop * (255 / max(float(crop.max()), 1.0)), 0, 255)
-    scale = float(np.clip(TARGET_LINE_HEIGHT / box.height, 1.0, 4.0))
+    scale = float(np.clip(TARGET_LINE_HEIGHT / max(box.height, height), 1.0, 4.0))
     if scale > 1.0:
         size = (round(crop.shape[1] * scale), round(crop.shape[0] * scale))
         crop = cv2.resize(crop, size, interpolation=cv2.INTER_CUBIC)
     padded = np.pad(np.clip(crop, 0, 255), CROP_PADDING, constant_values=255)
     return padded.astype(np.uint8), scale
+
+
+def widen_gaps(crop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The crop with every inner blank run of MIN_WORD_GAP columns or more made
+    WIDEN_GAPS times wider, and for each of its columns the crop column it came from."""
+    blank = ~(crop < 128).any(axis=0)
+    pieces, sources, previous = [], [], 0
+    for start, end in _runs(blank):
+        inner = start > 0 and end < crop.shape[1] and end - start >= MIN_WORD_GAP
+        if not inner:
+            continue
+        wide = round((end - start) * WIDEN_GAPS)
+        pieces += [crop[:, previous:start], np.full((crop.shape[0], wide), 255, crop.dtype)]
+        sources += [np.arange(previous, start), np.linspace(start, end - 1, wide).round()]
+        previous = end
+    pieces.append(crop[:, previous:])
+    sources.append(np.arange(previous, crop.shape[1]))
+    return np.concatenate(pieces, axis=1), np.concatenate(sources).astype(int)
+
+
+def _confidence(words: Sequence[Word]) -> float:
+    return float(np.mean([w.confidence for w in words])) if words else 0.0
+
+
+def recognise_line(crop: np.ndarray, recognise: Recognizer) -> list[Word]:
+    """Words of one line crop; an unsure reading is tried again with wider word gaps and
+    the more confident of the two kept (positions always in `crop`'s pixels)."""
+    words = [w for w in recognise(crop) if w.text.strip()]
+    if _confidence(words) >= RETRY_CONFIDENCE:
+        return words
+    wide, source = widen_gaps(crop)
+    again = [w for w in recognise(wide) if w.text.strip()]
+    if _confidence(again) <= _confidence(words):
+        return words
+    last = len(source) - 1
+
+    def back(x: float) -> int:
+        return int(source[min(max(int(x), 0), last)])
+
+    return [Word(w.text, back(w.x0), back(w.x1 - 1) + 1, w.confidence) for w in again]
 
 
 def read_lines(
@@ -215,15 +273,16 @@ def read_lines(
         strength[other.top : other.bottom, other.left : other.right] = 0
     ink = strength > INK_THRESHOLD
     lines = []
-    for box in line_boxes(ink, region):
+    boxes = line_boxes(ink, region)
+    usual = int(np.median([box.height for box in boxes])) if boxes else 0
+    for box in boxes:
         # No bullets in code panels: a short first token ("n * n") can look like one.
         skip = 0 if in_panel else bullet_width(ink, box)
-        crop, scale = line_crop(strength, box, skip)
+        crop, scale = line_crop(strength, box, skip, usual)
         offset = box.left + skip - CROP_PADDING / scale
         words = tuple(
-            Word(w.text, offset + w.x0 / scale, offset + w.x1 / scale)
-            for w in recognise(crop)
-            if w.text.strip()
+            Word(w.text, offset + w.x0 / scale, offset + w.x1 / scale, w.confidence)
+            for w in recognise_line(crop, recognise)
         )
         if words:
             gaps = _glyph_gaps(ink[box.top : box.bottom], words)

@@ -31,7 +31,7 @@ from scenedetect import (
 from vid2learn_dagster.storage.files import atomic_path
 from vid2learn_dagster.storage.tables import conform, empty_table
 from vid2learn_dagster.vision.slide_changes import SlideSettings, detect_slides
-from vid2learn_dagster.vision.video_frames import UnreadableVideoError, frame_at
+from vid2learn_dagster.vision.video_frames import UnreadableVideoError, still_frame
 
 __all__ = ["Scene", "SceneSettings", "UnreadableVideoError", "detect_scenes", "extract_keyframes"]
 
@@ -171,8 +171,9 @@ def extract_keyframes(
     video = None
     rows = []
     for scene in sorted(scenes, key=lambda s: s.start):
-        if scene.keyframe is not None:
-            frame, time = frame_at(video_path, scene.keyframe)
+        if scene.keyframe is not None:  # a slide: its last build, without the pointer
+            since = max(scene.builds, default=scene.start)
+            frame, time = still_frame(video_path, since, scene.end)
         else:
             video = video or _open(video_path)
             frame, time = _read_frame(video, keyframe_number(scene))

@@ -80,3 +80,13 @@ def frame_at(path: Path, time: float) -> tuple[np.ndarray, float]:
         if shown is None:
             raise UnreadableVideoError(f"no frame of {path} at {time:.2f} s")
         return shown.to_ndarray(format="bgr24"), float(shown.time or 0.0)
+
+
+def still_frame(path: Path, start: float, end: float, samples: int = 5) -> tuple[np.ndarray, float]:
+    """The picture that stays between `start` and `end`: the per-pixel median of `samples`
+    frames spread over the span, so a mouse pointer gliding over a slide (which OCR reads
+    as a stray letter) is gone; with the time of the middle sample."""
+    times = [start + (end - start) * (i + 1) / (samples + 1) for i in range(samples)]
+    frames = [frame_at(path, time)[0] for time in times]
+    middle = frame_at(path, times[samples // 2])[1]
+    return np.median(np.stack(frames), axis=0).astype(np.uint8), middle

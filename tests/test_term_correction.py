@@ -1,0 +1,101 @@
+"""The screen's own terms correct mis-heard words (issue 11), and only mis-heard ones:
+never a grammar edit, never a word the screen shows itself, never a term from a slide
+that was not on screen; word timestamps are kept and every correction is recorded."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from vid2learn_dagster.alignment.term_correction import (
+    Screen,
+    corrected_chunks,
+    corrected_words,
+    corrections_table,
+    find_corrections,
+    screen_terms,
+)
+from vid2learn_dagster.storage.tables import SCHEMAS
+
+SLIDES = [
+    Screen(1, 0.0, 10.0, "Searching a list\n- Linear search checks every item", ""),
+    Screen(2, 10.0, 20.0, "Binary search", "for index, item in enumerate(items):"),
+]
+
+
+def words(*spoken: tuple[str, float], probability: float = 0.9) -> pd.DataFrame:
+    """A transcript_words table: each word 0.4 s long from the time given."""
+    return pd.DataFrame(
+        {
+            "video_id": "v",
+            "segment_id": 0,
+            "start": [t for _, t in spoken],
+            "end": [t + 0.4 for _, t in spoken],
+            "word": [w for w, _ in spoken],
+            "probability": probability,
+            "speaker": "SPEAKER_00",
+        }
+    )
+
+
+def corrected(table: pd.DataFrame, screens=SLIDES) -> pd.DataFrame:
+    terms = screen_terms(screens, "Searching lists", 20.0)
+    return corrections_table("v", table, find_corrections(table, terms))
+
+
+def test_a_term_on_screen_replaces_the_words_that_sound_like_it():
+    heard = words(("Now", 12.0), ("minor", 12.4), ("research", 12.8), ("halves", 13.2))
+    table = corrected(heard)
+    assert table.columns.tolist() == SCHEMAS["term_corrections"].names
+    (row,) = table.itertuples()
+    assert (row.word_index, row.words, row.heard, row.corrected) == (
+        1,
+        2,
+        "minor research",
+        "binary search",
+    )
+    assert (row.start, row.end) == pytest.approx((12.4, 13.2)) and row.source == "slide 2"
+    fixed = corrected_words(heard, table)
+    assert fixed["word"].tolist() == ["Now", "binary", "search", "halves"]
+    assert fixed[["start", "end"]].equals(heard[["start", "end"]]), "timestamps one for one"
+
+
+def test_a_code_identifier_is_spelled_as_in_the_code_and_times_are_shared_out():
+    heard = words(("with", 14.0), ("a", 14.4), ("numerate", 14.8))
+    table = corrected(heard)
+    (row,) = table.itertuples()
+    assert (row.heard, row.corrected, row.source) == ("a numerate", "enumerate", "code on slide 2")
+    fixed = corrected_words(heard, table)
+    assert fixed["word"].tolist() == ["with", "enumerate"]
+    assert (fixed["start"].iloc[1], fixed["end"].iloc[1]) == pytest.approx((14.4, 15.2))
+
+
+def test_a_term_is_only_used_while_its_slide_is_on_screen():
+    heard = words(("a", 2.0), ("numerate", 2.4))  # slide 1 is showing, no enumerate
+    assert corrected(heard).empty
+
+
+def test_the_slide_on_screen_wins_over_its_neighbour():
+    heard = words(("minor", 2.0), ("research", 2.4))  # "linear search" on slide 1
+    assert corrected(heard)["corrected"].tolist() == ["linear search"]
+
+
+@pytest.mark.parametrize(
+    "spoken",
+    [
+        [("Linear", 3.0), ("search", 3.4), ("check", 3.8), ("every", 4.2)],  # grammar
+        [("binary", 12.0), ("search", 12.4)],  # already right
+        [("the", 12.0), ("binary", 12.4), ("search", 12.8)],  # a function word more
+        [("searching", 2.0)],  # an inflection of a shown word
+        [("Then", 2.0)],  # a function word, even if unsure, is not "Searching"
+    ],
+)
+def test_words_that_are_right_or_only_inflected_stay(spoken):
+    assert corrected(words(*spoken)).empty
+
+
+def test_the_chunk_text_is_corrected_and_keeps_its_punctuation():
+    heard = words(("Then", 12.0), ("minor", 12.4), ("research,", 12.8), ("fast.", 13.2))
+    chunks = pd.DataFrame({"segment_ids": [[0]], "text": ["Then minor research, fast."]})
+    fixed = corrected_chunks(chunks, heard, corrected(heard))
+    assert fixed["text"].tolist() == ["Then binary search, fast."]

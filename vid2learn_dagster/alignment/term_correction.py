@@ -1,0 +1,361 @@
+"""The lecture's own terms correct the transcript: words shown on screen fix mis-heard ones.
+
+Whisper hears a domain term it does not know as ordinary words that sound alike ("binary
+search" as "minor research", issue 11), while the slide on screen at that moment spells
+it. Passing the slide text to Whisper as a prompt fixed the term but doubled the word
+error rate, so the correction comes after transcription, word by word, and is recorded:
+
+- the vocabulary is what the screen shows while the words are said (slide text and code
+  of the slides on screen then, give or take `context_s`) and the video's title;
+- a run of one to three heard words is replaced by a term of one to three shown words
+  when the two sound alike (metaphone codes, edit similarity) and look alike, the heard
+  words are not themselves on screen, and the term is not just an inflection of them;
+- word timestamps are kept: a term replacing as many words takes their times one for
+  one, otherwise the heard span is shared out by the length of each term word.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from vid2learn_dagster.storage.tables import SCHEMAS, conform
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]|[A-Za-z]")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+# Words a term must bring more than: a correction to "and" or "the" is a grammar edit.
+STOPWORDS = frozenset(
+    (
+        "also",
+        "been",
+        "does",
+        "each",
+        "from",
+        "have",
+        "here",
+        "into",
+        "just",
+        "like",
+        "many",
+        "more",
+        "most",
+        "much",
+        "only",
+        "other",
+        "over",
+        "some",
+        "such",
+        "than",
+        "that",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "very",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "will",
+        "with",
+        "would",
+        "your",
+    )
+)
+
+
+@dataclass(frozen=True)
+class TermSettings:
+    """Thresholds measured on the sample lecture and the generated variants."""
+
+    # The screen's words count from this long before a slide appears to after it goes.
+    context_s: float = 5.0
+    # Sound-alike: similarity of the metaphone codes of the joined letters (0-1)...
+    min_phonetic: float = 0.8
+    # ...and look-alike: similarity of the letters themselves.
+    min_spelling: float = 0.6
+    # Terms shorter than this (letters) are too easily confused to correct towards.
+    min_term_letters: int = 6
+    max_words: int = 3
+    # Words Whisper itself was unsure of (every changed word below this probability) are
+    # corrected on weaker evidence: both similarity floors drop by `unsure_relief`.
+    unsure_below: float = 0.5
+    unsure_relief: float = 0.15
+
+
+@dataclass(frozen=True)
+class Term:
+    """Words shown together on screen (a run inside one line), when, and where."""
+
+    words: tuple[str, ...]
+    start: float
+    end: float
+    source: str
+
+
+@dataclass(frozen=True)
+class Screen:
+    """What one slide showed and when (a row of `visual_descriptions` with its keyframe's
+    time range)."""
+
+    scene: int
+    start: float
+    end: float
+    text: str
+    code: str
+
+
+def _words(line: str) -> list[str]:
+    """Words of a line; identifiers split at underscores and camel case (`binary_search`,
+    `binarySearch` -> binary, search), as a speaker says them."""
+    spaced = _CAMEL.sub(" ", line.replace("_", " "))
+    return _WORD.findall(spaced)
+
+
+def screen_terms(
+    screens: Iterable[Screen], title: str, duration: float, max_words: int = 3
+) -> list[Term]:
+    """Every run of 1..max_words words inside one line of a slide, its code or the title."""
+    terms: dict[tuple[tuple[str, ...], float, float, str], None] = {}
+    sources = [(title, 0.0, duration, "title")]
+    for s in screens:
+        sources.append((s.text, s.start, s.end, f"slide {s.scene}"))
+        sources.append((s.code, s.start, s.end, f"code on slide {s.scene}"))
+    for text, start, end, source in sources:
+        for line in text.splitlines():
+            words = _words(line)
+            for n in range(1, max_words + 1):
+                for i in range(len(words) - n + 1):
+                    terms[(tuple(words[i : i + n]), start, end, source)] = None
+    return [Term(words, start, end, source) for words, start, end, source in terms]
+
+
+def _letters(words: Sequence[str]) -> str:
+    return "".join(re.sub(r"[^a-z]", "", w.lower()) for w in words)
+
+
+def _similarity(a: str, b: str) -> float:
+    from rapidfuzz.distance import Levenshtein
+
+    return Levenshtein.normalized_similarity(a, b)
+
+
+def _phonetic(letters: str) -> str:
+    import jellyfish
+
+    return jellyfish.metaphone(letters)
+
+
+def _inflection(heard: str, term: str) -> bool:
+    """One is the other plus an ending ("search" / "searching"): not a mis-hearing."""
+    stem = min(len(heard), len(term)) - 1
+    return stem >= 3 and heard[:stem] == term[:stem]
+
+
+@dataclass(frozen=True)
+class Correction:
+    first: int  # index of the first heard word (transcript_words in time order)
+    heard: tuple[str, ...]
+    term: Term
+    score: float  # sound-alike plus look-alike similarity, 0-2
+    on_screen: bool  # shown at that very moment, not just near it: preferred
+
+
+@dataclass(frozen=True)
+class _Spelled:
+    term: Term
+    letters: str
+    sound: str
+
+
+def _changed(heard: Sequence[str], shown: Sequence[str]) -> tuple[list[str], list[str], int]:
+    """The heard and shown words that differ, and how many words the two share."""
+    shared = {w.lower() for w in heard} & {w.lower() for w in shown}
+    return (
+        [w for w in heard if w.lower() not in shared],
+        [w for w in shown if w.lower() not in shared],
+        len(shared),
+    )
+
+
+def _plausible(heard: list[str], shown: list[str], near: set[str]) -> bool:
+    """A mis-hearing, not a grammar edit: the term brings content words (not "an", "by",
+    "and"), none an inflection of a heard word, and the heard words are not on screen."""
+    if not heard or not shown or all(w.lower() in near for w in heard):
+        return False
+    if any(len(w) < 4 or w.lower() in STOPWORDS for w in shown):
+        return False
+    if all(len(w) < 4 or w.lower() in STOPWORDS for w in heard):
+        return False  # "then" -> "Python": function words are heard right, or unfixable
+    return not any(
+        _inflection(_letters([h]), _letters([s])) or _letters([h]) == _letters([s])
+        for h in heard
+        for s in shown
+    )
+
+
+def _candidates(
+    heard: list[str],
+    probabilities: Sequence[float],
+    starts: Sequence[float],
+    ends: Sequence[float],
+    terms: Sequence[Term],
+    settings: TermSettings,
+) -> list[Correction]:
+    spelled = [_Spelled(t, _letters(t.words), _phonetic(_letters(t.words))) for t in terms]
+    found = []
+    for first in range(len(heard)):
+        for n in range(1, settings.max_words + 1):
+            span = heard[first : first + n]
+            if len(span) < n or not all(span):
+                break
+            at, until = starts[first], ends[first + n - 1]
+            near = [
+                s
+                for s in spelled
+                if s.term.start - settings.context_s <= at
+                and until <= s.term.end + settings.context_s
+            ]
+            letters = _letters(span)
+            if any(s.letters == letters for s in near):
+                continue  # the heard words are on screen themselves
+            shown_words = {w.lower() for s in near for w in s.term.words}
+            for s in near:
+                changed, brought, shared = _changed(span, s.term.words)
+                if shared > 1 or not _plausible(changed, brought, shown_words):
+                    continue
+                said, meant = _letters(changed), _letters(brought)
+                if len(meant) < settings.min_term_letters:
+                    continue
+                odds = probabilities[first : first + n]
+                unsure = [p for w, p in zip(span, odds, strict=True) if w in changed]
+                relax = settings.unsure_relief if max(unsure) < settings.unsure_below else 0.0
+                spelling = _similarity(said, meant)
+                if spelling < settings.min_spelling - relax:
+                    continue
+                alike = _similarity(_phonetic(said), _phonetic(meant))
+                if alike >= settings.min_phonetic - relax:
+                    now = s.term.start <= at < s.term.end
+                    found.append(Correction(first, tuple(span), s.term, alike + spelling, now))
+    return found
+
+
+def find_corrections(
+    words: pd.DataFrame, terms: Sequence[Term], settings: TermSettings | None = None
+) -> list[Correction]:
+    """The best non-overlapping corrections of `words` (a `transcript_words` table in time
+    order), highest scores first, each heard word corrected at most once."""
+    settings = settings or TermSettings()
+    heard = [re.sub(r"[^A-Za-z'-]", "", str(w)) for w in words["word"]]
+    candidates = _candidates(
+        heard,
+        words["probability"].tolist(),
+        words["start"].tolist(),
+        words["end"].tolist(),
+        terms,
+        settings,
+    )
+    taken: set[int] = set()
+    chosen = []
+    for c in sorted(candidates, key=lambda c: (not c.on_screen, -c.score, c.first)):
+        span = set(range(c.first, c.first + len(c.heard)))
+        if not span & taken:
+            taken |= span
+            chosen.append(c)
+    return sorted(chosen, key=lambda c: c.first)
+
+
+def _cased(term: Term, heard: str) -> list[str]:
+    """Code keeps its spelling; slide words take the heard word's capitalisation."""
+    if term.source.startswith("code"):
+        return list(term.words)
+    words = [w.lower() if not w.isupper() else w for w in term.words]
+    if heard[:1].isupper():
+        words[0] = words[0][:1].upper() + words[0][1:]
+    return words
+
+
+def corrections_table(
+    video_id: str, words: pd.DataFrame, found: Sequence[Correction]
+) -> pd.DataFrame:
+    """The `term_corrections` table: one row per corrected run of heard words."""
+    rows = []
+    for c in found:
+        span = words.iloc[c.first : c.first + len(c.heard)]
+        first_word = str(span["word"].iloc[0]).strip()
+        rows.append(
+            {
+                "video_id": video_id,
+                "word_index": c.first,
+                "words": len(c.heard),
+                "start": float(span["start"].iloc[0]),
+                "end": float(span["end"].iloc[-1]),
+                "heard": " ".join(str(w).strip() for w in span["word"]),
+                "corrected": " ".join(_cased(c.term, first_word)),
+                "source": c.term.source,
+                "score": round(c.score / 2, 4),
+            }
+        )
+    return conform(
+        pd.DataFrame(rows, columns=SCHEMAS["term_corrections"].names), "term_corrections"
+    )
+
+
+def corrected_words(words: pd.DataFrame, corrections: pd.DataFrame) -> pd.DataFrame:
+    """`words` with each correction applied, keeping timestamps: one for one when the
+    counts match, else the heard span shared out by the length of each term word."""
+    rows = words.to_dict("records")
+    out: list[dict] = []
+    by_first = {int(c.word_index): c for c in corrections.itertuples(index=False)}
+    index = 0
+    while index < len(rows):
+        c = by_first.get(index)
+        if c is None:
+            out.append(rows[index])
+            index += 1
+            continue
+        span = rows[index : index + int(c.words)]
+        new = str(c.corrected).split()
+        lead = " " if str(span[0]["word"]).startswith(" ") else ""
+        if len(new) == len(span):
+            times = [(r["start"], r["end"]) for r in span]
+        else:
+            weights = [len(w) for w in new]
+            total, cursor, step = sum(weights), span[0]["start"], span[-1]["end"] - span[0]["start"]
+            times = []
+            for weight in weights:
+                times.append((cursor, cursor + step * weight / total))
+                cursor += step * weight / total
+        probability = min(float(r["probability"]) for r in span)
+        for word, (start, end) in zip(new, times, strict=True):
+            out.append({**span[0], "word": lead + word, "start": start, "end": end,
+                        "probability": probability})  # fmt: skip
+        index += len(span)
+    return pd.DataFrame(out, columns=words.columns)
+
+
+def corrected_chunks(
+    chunks: pd.DataFrame, words: pd.DataFrame, corrections: pd.DataFrame
+) -> pd.DataFrame:
+    """`chunks` with each correction made in the text of the chunk holding its first word's
+    segment; punctuation around the words stays."""
+    chunks = chunks.copy()
+    owner = {int(s): i for i, ids in enumerate(chunks["segment_ids"]) for s in ids}
+    texts = list(chunks["text"])
+    for c in corrections.itertuples(index=False):
+        row = owner.get(int(words["segment_id"].iloc[int(c.word_index)]))
+        if row is None:
+            continue
+        cores = [re.sub(r"^[^A-Za-z0-9']+|[^A-Za-z0-9']+$", "", w) for w in c.heard.split()]
+        pattern = r"\b" + r"[^A-Za-z0-9']+".join(map(re.escape, cores)) + r"\b"
+        texts[row] = re.sub(pattern, c.corrected, texts[row], count=1)
+    chunks["text"] = texts
+    return chunks
