@@ -12,6 +12,7 @@ from assets.speech.speaker_turns import speaker_turns
 from assets.speech.transcript import transcript
 from assets.topics.topic_segments import topic_segments
 from assets.vision.keyframes import keyframes
+from assets.vision.reading_frames import reading_frames
 from assets.vision.visual_descriptions import visual_descriptions
 
 # In graph order; every one is partitioned by video. The model stages (and the term
@@ -32,6 +33,7 @@ STAGE_ASSETS = [
     speaker_turns,
     transcript,
     keyframes,
+    reading_frames,
     chunks,
     *BATCHED_STAGE_ASSETS,
 ]

@@ -8,7 +8,7 @@ from assets.common.versions import CODE_VERSIONS
 from resources.storage.media_store import MediaStore
 from resources.vision.reader import VisionResource
 from vid2learn_dagster.common.batching import call_batched
-from vid2learn_dagster.vision.descriptions import description_table
+from vid2learn_dagster.vision.descriptions import description_table, merge_readings
 
 
 @model_stage(
@@ -17,27 +17,34 @@ from vid2learn_dagster.vision.descriptions import description_table
     code_version=CODE_VERSIONS["visual_descriptions"],
 )
 def visual_descriptions(
-    keyframes: VideoTables, vision: VisionResource, media: MediaStore
+    reading_frames: VideoTables, vision: VisionResource, media: MediaStore
 ) -> dg.MaterializeResult:
-    """One row per keyframe: description, on-screen text, whether it shows code, the code.
+    """One row per scene: description, on-screen text, whether it shows code, the code,
+    read from every frame of the scene in `reading_frames` (its keyframe's first).
 
-    The keyframes of every video in the step go to the vision model in one batch.
+    The frames of every video in the step go to the vision model in one batch.
     """
     images = {
         video: [media.fetch(path, video) for path in frames["image_path"]]
-        for video, frames in keyframes.items()
+        for video, frames in reading_frames.items()
     }
     described = call_batched(images, vision.describe)
-    tables = {
-        video: description_table(video, frames, described[video])
-        for video, frames in keyframes.items()
-    }
+    tables = {}
+    for video, frames in reading_frames.items():
+        scenes = frames["scene"].tolist()
+        keyframes = frames[frames["frame"] == 0]
+        merged = [
+            merge_readings([d for d, s in zip(described[video], scenes, strict=True) if s == scene])
+            for scene in keyframes["scene"]
+        ]
+        tables[video] = description_table(video, keyframes, merged)
     return dg.MaterializeResult(
         value=tables,
         metadata=batch_metadata(
             {
                 video: {
                     "keyframes": len(table),
+                    "frames_read": len(reading_frames[video]),
                     "with_code": int(table["has_code"].sum()),
                     "preview": markdown_preview(
                         table, ["scene", "time", "description", "has_code"]

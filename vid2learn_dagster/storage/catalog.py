@@ -51,6 +51,10 @@ VIEW_DOCS: dict[str, str] = {
         "One representative frame per detected slide or scene, with its time range and, "
         "for a slide built up step by step, the times of its builds."
     ),
+    "reading_frames": (
+        "Every distinct picture of each scene that was read: frame 0 is the keyframe, the "
+        "others show what it does not (a build, a new code slide)."
+    ),
     "chunks": "Transcript text grouped by scene: the units of the notebook sections.",
     "notebooks": "The generated Jupyter notebook of each video and its size.",
     "visual_descriptions": "What each keyframe shows: description, on-screen text, code.",

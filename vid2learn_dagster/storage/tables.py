@@ -95,6 +95,17 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("builds", pa.list_(FLOAT)),
         ]
     ),
+    # Every distinct picture of each scene that was read (issue 11): frame 0 is the
+    # scene's keyframe, the others pictures it did not show (a build, a new code slide).
+    "reading_frames": pa.schema(
+        [
+            ("video_id", STRING),
+            ("scene", INT),
+            ("frame", INT),
+            ("time", FLOAT),
+            ("image_path", STRING),
+        ]
+    ),
     "chunks": pa.schema(
         [
             ("video_id", STRING),

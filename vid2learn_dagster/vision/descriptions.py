@@ -22,6 +22,45 @@ class VisualDescription:
     backend: str
 
 
+def _within(code: str, other: str) -> bool:
+    """Most of `code`'s lines are in `other` (OCR may misread a line of either): an earlier
+    build of the same listing, or the same listing read twice."""
+    from rapidfuzz.fuzz import ratio
+
+    lines = [line.strip() for line in code.splitlines() if line.strip()]
+    others = [line.strip() for line in other.splitlines() if line.strip()]
+    found = sum(any(ratio(line, o) >= 80 for o in others) for line in lines)
+    return len(others) >= len(lines) and found >= 0.8 * len(lines)
+
+
+def merge_readings(readings: Sequence[VisualDescription]) -> VisualDescription:
+    """One scene's description from the readings of its frames, the keyframe's first: its
+    text plus the lines only other frames showed, and every code listing once (an earlier
+    build inside a later one is the later one)."""
+    base = readings[0]
+    lines = base.on_screen_text.splitlines()
+    for reading in readings[1:]:
+        lines += [line for line in reading.on_screen_text.splitlines() if line not in lines]
+    codes = list(dict.fromkeys(r.code for r in readings if r.code.strip()))
+
+    def superseded(index: int) -> bool:  # by a longer listing, or by an as long later one
+        code = codes[index]
+        return any(
+            _within(code, other) and (len(other), j) > (len(code), index)
+            for j, other in enumerate(codes)
+            if j != index
+        )
+
+    kept = [code for index, code in enumerate(codes) if not superseded(index)]
+    return VisualDescription(
+        description=base.description,
+        on_screen_text="\n".join(lines),
+        has_code=bool(kept),
+        code="\n\n".join(kept),
+        backend=base.backend,
+    )
+
+
 def description_table(
     video_id: str, keyframes: pd.DataFrame, descriptions: Sequence[VisualDescription]
 ) -> pd.DataFrame:
