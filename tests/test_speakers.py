@@ -264,3 +264,37 @@ def test_clustering_separates_two_voices_and_keeps_one_voice_whole():
     assert set(cluster_embeddings(two[:20]).tolist()) == {0}
     assert cluster_embeddings(two, num_speakers=2).tolist() == labels.tolist()
     assert set(cluster_embeddings(two[:3]).tolist()) == {0}  # too few for an eigengap
+
+
+def _voice(rng: np.random.Generator, centre: np.ndarray, n: int, similarity: float) -> np.ndarray:
+    """n windows of one voice whose pairwise cosine is about `similarity`."""
+    noise = np.sqrt(1.0 / similarity - 1.0)
+    return centre + noise * np.linalg.norm(centre) / np.sqrt(192) * rng.normal(size=(n, 192))
+
+
+def test_few_windows_of_three_meeting_voices_are_three_speakers():
+    """19 windows (about 11 s of speech, as AMI trn04): too few for the eigengap, which
+    found 11 speakers there; agglomerative clustering must find the three voices."""
+    rng = np.random.default_rng(1)
+    a, b, c = rng.normal(size=(3, 192))
+    windows = np.vstack([_voice(rng, a, 8, 0.65), _voice(rng, b, 6, 0.65), _voice(rng, c, 5, 0.65)])
+    assert cluster_embeddings(windows).tolist() == [0] * 8 + [1] * 6 + [2] * 5
+    one_voice = _voice(rng, a, 19, 0.6)  # far-field noise, as AMI's within-voice cosines
+    assert set(cluster_embeddings(one_voice).tolist()) == {0}
+
+
+def test_a_short_question_in_its_own_region_stays_another_voice():
+    """A lecture: 60 lecturer windows in 5 regions, then a 2-window question whose voice is
+    0.45-alike to the lecturer's (espeak voices in `same_layout`): it must get its own
+    label, and the lecturer's regions, noisier than that, must not be split off."""
+    rng = np.random.default_rng(2)
+    lecturer = rng.normal(size=192)
+    other = rng.normal(size=192)
+    student = 0.45 * lecturer / np.linalg.norm(lecturer) + 0.89 * other / np.linalg.norm(other)
+    windows = np.vstack([_voice(rng, lecturer, 60, 0.75), _voice(rng, student * 14, 2, 0.9)])
+    regions = np.array([i // 12 for i in range(60)] + [5, 5])
+    labels = cluster_embeddings(windows, regions=regions)
+    assert set(labels[:60].tolist()) == {0}
+    assert set(labels[60:].tolist()) == {1}
+    lecture_only = cluster_embeddings(windows[:60], regions=regions[:60])
+    assert set(lecture_only.tolist()) == {0}

