@@ -4,10 +4,11 @@
 
 For the bundled sample and every generated variant (`vid2learn_dagster.sample.variants`):
 slide-change recall and precision (within 1 s), the character error rate of the code of
-every code slide, the transcript's word error rate (whisper base), the share of words
+every code slide (read from all its frames for reading), the transcript's word error rate
+(whisper base) before and after the screen's terms corrected it, the share of words
 attributed to the right voice, DER against the script's utterances, and each step's
-real-time factor. The stages run as the pipeline runs them, on the pipeline's resources,
-without Dagster around them.
+real-time factor (OCR seconds per frame read apart). The stages run as the pipeline runs
+them, on the pipeline's resources, without Dagster around them.
 """
 
 from __future__ import annotations
@@ -24,6 +25,13 @@ import pandas as pd
 from resources.speech.diarization import DiarizationResource
 from resources.speech.whisper import WhisperResource
 from resources.vision.reader import VisionResource
+from vid2learn_dagster.alignment.term_correction import (
+    Screen,
+    corrected_words,
+    corrections_table,
+    find_corrections,
+    screen_terms,
+)
 from vid2learn_dagster.ingest.media import extract_audio
 from vid2learn_dagster.quality.evaluation import character_error_rate, word_error_rate
 from vid2learn_dagster.sample import ground_truth, sample_video
@@ -31,6 +39,8 @@ from vid2learn_dagster.sample.variants import VARIANTS, generate_variant
 from vid2learn_dagster.speech.diarization import Turn, diarization_error_rate
 from vid2learn_dagster.speech.speakers import attribute_speakers, speech_over_others, turns_table
 from vid2learn_dagster.speech.transcription import transcript_tables
+from vid2learn_dagster.vision.descriptions import merge_readings
+from vid2learn_dagster.vision.reading_frames import distinct_frames
 from vid2learn_dagster.vision.scenes import detect_scenes, extract_keyframes
 
 TOLERANCE_S = 1.0
@@ -111,7 +121,12 @@ def variant_report(
 
     scenes = timed("slides", detect_scenes, video)
     keyframes = timed("keyframes", extract_keyframes, video, scenes, work / name, name)
-    described = timed("ocr", vision.describe, [Path(p) for p in keyframes["image_path"]])
+    frames = timed("reading_frames", distinct_frames, video, keyframes, work / name, name)
+    readings = timed("ocr", vision.describe, [Path(p) for p in frames["image_path"]])
+    described = [
+        merge_readings([r for r, s in zip(readings, frames["scene"], strict=True) if s == scene])
+        for scene in keyframes["scene"]
+    ]
     audio = work / f"{name}.wav"
     timed("audio", extract_audio, video, audio)
     views = timed("diarization", diarizer.diarize_views, audio)
@@ -119,17 +134,27 @@ def variant_report(
     turns = turns_table(name, views.exclusive, speech_over_others(views.turns, views.exclusive))
     _, words = attribute_speakers(*transcript_tables(name, result), turns)
     reference = truth_turns(truth)
+    screens = [
+        Screen(int(k.scene), k.start, k.end, d.on_screen_text, d.code)
+        for k, d in zip(keyframes.itertuples(), described, strict=True)
+    ]
+    terms = screen_terms(screens, truth["title"], duration)
+    corrections = corrections_table(name, words, find_corrections(words, terms))
+    fixed = corrected_words(words, corrections)
     return {
         "duration_s": duration,
         "slides": slide_scores([s.start for s in scenes[1:]], truth["cuts"], duration),
         "code": code_scores(truth, keyframes, [d.code for d in described]),
         "wer": round(word_error_rate(truth["script"], " ".join(words["word"])), 4),
+        "wer_corrected": round(word_error_rate(truth["script"], " ".join(fixed["word"])), 4),
+        "term_corrections": [f"{c.heard} -> {c.corrected}" for c in corrections.itertuples()],
         "voices": len({t.speaker for t in reference}),
         "speakers_found": int(turns["speaker"].nunique()),
         "word_voice_accuracy": voice_accuracy(words, reference),
         "der": round(diarization_error_rate(reference, views.turns, (0.0, duration)), 4),
         "rtf": {step: round(s / duration, 4) for step, s in seconds.items()},
-        "ocr_s_per_frame": round(seconds["ocr"] / max(len(keyframes), 1), 3),
+        "frames_read": len(frames),
+        "ocr_s_per_frame": round(seconds["ocr"] / max(len(frames), 1), 3),
     }
 
 
@@ -151,6 +176,9 @@ def benchmark_perception(names: list[str], out: Path) -> dict:
         "slide_false_per_minute": max(r["slides"]["false_per_minute"] for r in report.values()),
         "code_cer_max": max(codes, default=0.0),
         "mean_wer": round(sum(r["wer"] for r in report.values()) / len(report), 4),
+        "mean_wer_corrected": round(
+            sum(r["wer_corrected"] for r in report.values()) / len(report), 4
+        ),
         "two_voice_word_accuracy_min": min(two_voices, default=None),
         "mean_der": round(sum(r["der"] for r in report.values()) / len(report), 4),
     }

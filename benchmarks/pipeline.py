@@ -270,6 +270,7 @@ def main() -> None:
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--skip-llm-batching", action="store_true")
     parser.add_argument("--skip-diarization", action="store_true")
+    parser.add_argument("--skip-perception", action="store_true", help="lecture variants")
     parser.add_argument("--skip-video-batching", action="store_true")
     parser.add_argument(
         "--long-lecture-minutes",
@@ -323,6 +324,12 @@ def main() -> None:
         from benchmarks.diarization import benchmark_diarization
 
         report["diarization"] = benchmark_diarization()
+    if not long_lecture and not args.skip_perception:
+        from benchmarks.perception import benchmark_perception
+        from vid2learn_dagster.sample.variants import VARIANTS
+
+        with tempfile.TemporaryDirectory(prefix="vid2learn-variants-") as folder:
+            report["perception"] = benchmark_perception(list(VARIANTS), Path(folder))
     memory.stop()  # before the interpreter exits, while the llama-server still runs
     report["memory"] = memory.snapshot()
     report["peak_memory_mib"] = report["memory"]["peak_concurrent_mib"]
