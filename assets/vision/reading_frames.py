@@ -25,7 +25,9 @@ def reading_frames(
     """Per scene its keyframe, then each sample (every 2 s of each build step) showing what
     no kept frame of the scene shows: what appears during a scene is read (issue 11)."""
     video_id = context.partition_key
-    local = keyframes.assign(image_path=[media.fetch(p, video_id) for p in keyframes["image_path"]])
+    local = keyframes.assign(
+        image_path=[str(media.fetch(p, video_id)) for p in keyframes["image_path"]]
+    )
     table = distinct_frames(
         media.fetch(source_video["video_path"].iloc[0], video_id) if len(keyframes) else "",
         local,

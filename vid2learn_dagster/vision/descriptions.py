@@ -27,10 +27,10 @@ def _within(code: str, other: str) -> bool:
     build of the same listing, or the same listing read twice."""
     from rapidfuzz.fuzz import ratio
 
-    lines = [line.strip() for line in code.splitlines() if line.strip()]
-    others = [line.strip() for line in other.splitlines() if line.strip()]
+    lines = [" ".join(line.split()) for line in code.splitlines() if line.strip()]
+    others = [" ".join(line.split()) for line in other.splitlines() if line.strip()]
     found = sum(any(ratio(line, o) >= 80 for o in others) for line in lines)
-    return len(others) >= len(lines) and found >= 0.8 * len(lines)
+    return len(others) >= len(lines) and found >= 0.75 * len(lines)
 
 
 def merge_readings(readings: Sequence[VisualDescription]) -> VisualDescription:

@@ -20,9 +20,12 @@ import pandas as pd
 from vid2learn_dagster.storage.files import atomic_path
 from vid2learn_dagster.storage.tables import conform, empty_table
 from vid2learn_dagster.vision.slide_changes import SlideSettings, changed_ink, ink
-from vid2learn_dagster.vision.video_frames import frames_at
+from vid2learn_dagster.vision.video_frames import bgr, frames_at, median
 
 READ_EVERY_S = 2.0
+# Each sample is the per-pixel median of three frames this far apart: a gliding pointer
+# (read as "3" or "[" by OCR) is gone, while a slide or a build stays put far longer.
+MEDIAN_SPREAD_S = 0.4
 
 
 def reading_times(start: float, end: float, builds: list[float], every_s: float) -> list[float]:
@@ -35,9 +38,11 @@ def reading_times(start: float, end: float, builds: list[float], every_s: float)
     return times
 
 
-def _ink(bgr: np.ndarray, settings: SlideSettings) -> np.ndarray:
-    height = round(bgr.shape[0] * settings.thumb_width / bgr.shape[1])
-    grey = cv2.cvtColor(cv2.resize(bgr, (settings.thumb_width, height)), cv2.COLOR_BGR2GRAY)
+def _ink(image: np.ndarray, settings: SlideSettings) -> np.ndarray:
+    """The ink map the slide detector compares, from a BGR image of any size (the same
+    conversion for decoded frames and keyframe files, so only content differs)."""
+    height = round(image.shape[0] * settings.thumb_width / image.shape[1])
+    grey = cv2.cvtColor(cv2.resize(image, (settings.thumb_width, height)), cv2.COLOR_BGR2GRAY)
     return ink(grey, settings.ink_threshold)
 
 
@@ -62,19 +67,26 @@ def distinct_frames(
     settings, out_dir = SlideSettings(), Path(out_dir)
     scenes = keyframes.sort_values("start").to_dict("records")
     plans = [reading_times(s["start"], s["end"], list(s["builds"]), every_s) for s in scenes]
-    sampled = iter(frames_at(Path(video_path), [t for plan in plans for t in plan]))
+    spread = [
+        min(max(t + d, s["start"]), s["end"] - 1e-3)
+        for s, plan in zip(scenes, plans, strict=True)
+        for t in plan
+        for d in (-MEDIAN_SPREAD_S, 0.0, MEDIAN_SPREAD_S)
+    ]
+    decoded = frames_at(Path(video_path), spread)
     rows = []
     for scene, plan in zip(scenes, plans, strict=True):
         kept = [_ink(cv2.imread(scene["image_path"]), settings)]
-        rows.append((scene["scene"], 0, scene["time"], scene["image_path"]))
+        rows.append((scene["scene"], 0, scene["time"], str(scene["image_path"])))
         for _ in plan:
-            frame, time = next(sampled)
-            mask = _ink(frame, settings)
+            triple = [next(decoded) for _ in range(3)]
+            middle = triple[1]
+            mask = _ink(bgr(middle), settings)  # a pointer-sized difference is no difference
             if all(changed_ink(seen, mask, settings).any() for seen in kept):
                 kept.append(mask)
                 path = out_dir / f"scene-{scene['scene']:04d}-f{len(kept) - 1:02d}.jpg"
-                _write(frame, path)
-                rows.append((scene["scene"], len(kept) - 1, time, str(path)))
+                _write(median(triple), path)  # the image to read: without the pointer
+                rows.append((scene["scene"], len(kept) - 1, float(middle.time or 0), str(path)))
     table = pd.DataFrame(rows, columns=["scene", "frame", "time", "image_path"])
     table.insert(0, "video_id", video_id)
     return conform(table, "reading_frames")

@@ -8,7 +8,9 @@ until the screen changes (issue 11).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -64,39 +66,44 @@ def sampled_frames(path: Path, every_s: float, width: int) -> Iterator[tuple[flo
             raise UnreadableVideoError(f"no frames could be decoded from {path}")
 
 
-def frames_at(path: Path, times: Sequence[float]) -> list[tuple[np.ndarray, float]]:
-    """The frame on screen at each of `times` (BGR, full size, with its own presentation
-    time), in one decoding pass: cheaper than a seek per time when key frames are far
-    apart (the sample lecture has one every 20 s)."""
-    order = sorted(range(len(times)), key=lambda i: times[i])
-    found: list[tuple[np.ndarray, float] | None] = [None] * len(times)
+def frames_at(path: Path, times: Sequence[float]) -> Iterator[Any]:
+    """The decoded frame (`av.VideoFrame`) on screen at each of `times`, which must not
+    decrease, in one decoding pass from the key frame before the first: cheaper than a
+    seek per time when key frames are far apart (the sample has one every 20 s). Frames
+    are yielded as they are reached, so memory stays flat however long the video."""
+    if any(b < a for a, b in pairwise(times)):
+        raise ValueError("frames_at needs times in order")
     with _open(path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        first = times[order[0]] if order else 0.0
-        if first > 0 and stream.time_base:  # from the key frame before the first time
-            container.seek(int(first / stream.time_base), stream=stream, backward=True)
+        if times and times[0] > 0 and stream.time_base:
+            container.seek(int(times[0] / stream.time_base), stream=stream, backward=True)
         shown, pending = None, 0
-
-        def take(frame) -> tuple[np.ndarray, float]:
-            return frame.to_ndarray(format="bgr24"), float(frame.time or 0.0)
-
         for frame in container.decode(stream):
             while (
-                pending < len(order)
+                pending < len(times)
                 and shown is not None
-                and (frame.time or 0.0) > times[order[pending]] + 1e-6
+                and (frame.time or 0.0) > times[pending] + 1e-6
             ):
-                found[order[pending]] = take(shown)
+                yield shown
                 pending += 1
-            if pending == len(order):
-                break
+            if pending == len(times):
+                return
             shown = frame
         if shown is None:
             raise UnreadableVideoError(f"no frames could be decoded from {path}")
-        for index in order[pending:]:
-            found[index] = take(shown)
-    return [f for f in found if f is not None]
+        for _ in range(pending, len(times)):
+            yield shown
+
+
+def bgr(frame: Any) -> np.ndarray:
+    """A decoded frame as a full-size BGR array (what OpenCV writes)."""
+    return frame.to_ndarray(format="bgr24")
+
+
+def median(frames: Sequence[Any]) -> np.ndarray:
+    """The per-pixel median of decoded frames: what stays, without a moving pointer."""
+    return np.median(np.stack([bgr(f) for f in frames]), axis=0).astype(np.uint8)
 
 
 def still_frame(path: Path, start: float, end: float, samples: int = 5) -> tuple[np.ndarray, float]:
@@ -104,6 +111,5 @@ def still_frame(path: Path, start: float, end: float, samples: int = 5) -> tuple
     frames spread over the span, so a mouse pointer gliding over a slide (which OCR reads
     as a stray letter) is gone; with the time of the middle sample."""
     times = [start + (end - start) * (i + 1) / (samples + 1) for i in range(samples)]
-    frames = frames_at(path, times)
-    stack = np.stack([frame for frame, _ in frames])
-    return np.median(stack, axis=0).astype(np.uint8), frames[samples // 2][1]
+    frames = list(frames_at(path, times))
+    return median(frames), float(frames[samples // 2].time or 0.0)
