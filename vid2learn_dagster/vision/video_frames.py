@@ -103,7 +103,11 @@ def bgr(frame: Any) -> np.ndarray:
 
 def median(frames: Sequence[Any]) -> np.ndarray:
     """The per-pixel median of decoded frames: what stays, without a moving pointer."""
-    return np.median(np.stack([bgr(f) for f in frames]), axis=0).astype(np.uint8)
+    images = [bgr(f) for f in frames]
+    if len(images) == 3:  # min/max network: ten times faster than np.median on 720p
+        a, b, c = images
+        return np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
+    return np.median(np.stack(images), axis=0).astype(np.uint8)
 
 
 def still_frame(path: Path, start: float, end: float, samples: int = 5) -> tuple[np.ndarray, float]:
