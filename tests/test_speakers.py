@@ -298,3 +298,16 @@ def test_a_short_question_in_its_own_region_stays_another_voice():
     assert set(labels[60:].tolist()) == {1}
     lecture_only = cluster_embeddings(windows[:60], regions=regions[:60])
     assert set(lecture_only.tolist()) == {0}
+
+
+def test_a_short_turn_with_no_pause_around_it_is_the_voice_it_touches():
+    """The lecturer's first 1.2 s went to the student's cluster (a window straddling the
+    lead-in silence); a question between pauses, or speech over another voice, stays."""
+    from vid2learn_dagster.speech.diarization import absorb_unpaused_turns
+
+    phantom = [(0.0, 1.2, "b"), (1.2, 30.0, "a")]
+    assert absorb_unpaused_turns(phantom) == [(0.0, 30.0, "a")]
+    question = [(0.0, 10.0, "a"), (10.45, 11.5, "b"), (11.95, 20.0, "a")]
+    assert absorb_unpaused_turns(question) == question
+    overlap = [(0.0, 10.0, "a"), (9.0, 10.0, "b"), (10.0, 20.0, "a")]
+    assert absorb_unpaused_turns(overlap) == [(0.0, 20.0, "a"), (9.0, 10.0, "b")]

@@ -22,6 +22,7 @@ import numpy as np
 from vid2learn_dagster.speech.diarization import (
     Span,
     SpeakerTurns,
+    absorb_unpaused_turns,
     activity_to_spans,
     cluster_embeddings,
     frame_activity,
@@ -112,7 +113,9 @@ class OfflineDiarizer:
                 activity, frame_start, frame_step, MIN_GAP, MIN_DURATION, duration
             )
 
-        return label_by_first_appearance(spans(count), spans(np.minimum(count, 1)))
+        return label_by_first_appearance(
+            absorb_unpaused_turns(spans(count)), absorb_unpaused_turns(spans(np.minimum(count, 1)))
+        )
 
     def _speaker_count(self, waveform: np.ndarray) -> tuple[np.ndarray, float, float]:
         """Per-frame number of speakers, the time where frame 0 begins, and the frame step.

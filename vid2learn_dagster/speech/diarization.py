@@ -301,6 +301,36 @@ def activity_to_spans(
     return spans
 
 
+# A turn of another voice shorter than this that touches the turns around it (no pause
+# between them) is a window that straddled silence or a breath, not a new speaker: on the
+# sample lecture the lecturer's first 1.2 s went to the student's cluster. Questions and
+# replies begin and end at pauses (the sample and every lecture variant), and a turn that
+# overlaps another voice's is real overlap, so both are kept.
+MIN_UNPAUSED_TURN = 1.5
+PAUSE = 0.1
+
+
+def absorb_unpaused_turns(spans: list[Span]) -> list[Span]:
+    """Short turns with no pause before or after them given to the voice they touch (the
+    longest such neighbour), then touching turns of one voice joined."""
+    ordered = sorted(spans, key=lambda s: (s[0], s[1]))
+    relabelled = []
+    for start, end, key in ordered:
+        others = [s for s in ordered if s[2] != key]
+        touching = [s for s in others if abs(s[1] - start) <= PAUSE or abs(s[0] - end) <= PAUSE]
+        overlapped = any(s[0] < end - PAUSE and s[1] > start + PAUSE for s in others)
+        if end - start < MIN_UNPAUSED_TURN and touching and not overlapped:
+            key = max(touching, key=lambda s: s[1] - s[0])[2]
+        relabelled.append((start, end, key))
+    joined: list[Span] = []
+    for start, end, key in sorted(relabelled, key=lambda s: (s[2] is None, str(s[2]), s[0])):
+        if joined and joined[-1][2] == key and start - joined[-1][1] <= PAUSE:
+            joined[-1] = (joined[-1][0], max(joined[-1][1], end), key)
+        else:
+            joined.append((start, end, key))
+    return sorted(joined, key=lambda s: (s[0], s[1]))
+
+
 def label_by_first_appearance(turns: list[Span], exclusive: list[Span]) -> SpeakerTurns:
     """Name speakers SPEAKER_00, SPEAKER_01... in order of first speech, in both views.
 
