@@ -26,11 +26,11 @@ from resources.speech.diarization import DiarizationResource
 from resources.speech.whisper import WhisperResource
 from resources.vision.reader import VisionResource
 from vid2learn_dagster.alignment.term_correction import (
-    Screen,
     corrected_words,
     corrections_table,
     find_corrections,
     screen_terms,
+    slide_screens,
 )
 from vid2learn_dagster.ingest.media import extract_audio
 from vid2learn_dagster.quality.evaluation import character_error_rate, word_error_rate
@@ -39,7 +39,7 @@ from vid2learn_dagster.sample.variants import VARIANTS, generate_variant
 from vid2learn_dagster.speech.diarization import Turn, diarization_error_rate
 from vid2learn_dagster.speech.speakers import attribute_speakers, speech_over_others, turns_table
 from vid2learn_dagster.speech.transcription import transcript_tables
-from vid2learn_dagster.vision.descriptions import merge_readings
+from vid2learn_dagster.vision.descriptions import scene_descriptions
 from vid2learn_dagster.vision.reading_frames import distinct_frames
 from vid2learn_dagster.vision.scenes import detect_scenes, extract_keyframes
 
@@ -123,10 +123,7 @@ def variant_report(
     keyframes = timed("keyframes", extract_keyframes, video, scenes, work / name, name)
     frames = timed("reading_frames", distinct_frames, video, keyframes, work / name, name)
     readings = timed("ocr", vision.describe, [Path(p) for p in frames["image_path"]])
-    described = [
-        merge_readings([r for r, s in zip(readings, frames["scene"], strict=True) if s == scene])
-        for scene in keyframes["scene"]
-    ]
+    visuals = scene_descriptions(name, frames, readings)
     audio = work / f"{name}.wav"
     timed("audio", extract_audio, video, audio)
     views = timed("diarization", diarizer.diarize_views, audio)
@@ -134,17 +131,13 @@ def variant_report(
     turns = turns_table(name, views.exclusive, speech_over_others(views.turns, views.exclusive))
     _, words = attribute_speakers(*transcript_tables(name, result), turns)
     reference = truth_turns(truth)
-    screens = [
-        Screen(int(k.scene), k.start, k.end, d.on_screen_text, d.code)
-        for k, d in zip(keyframes.itertuples(), described, strict=True)
-    ]
-    terms = screen_terms(screens, truth["title"], duration)
+    terms = screen_terms(slide_screens(keyframes, visuals), truth["title"], duration)
     corrections = corrections_table(name, words, find_corrections(words, terms))
     fixed = corrected_words(words, corrections)
     return {
         "duration_s": duration,
         "slides": slide_scores([s.start for s in scenes[1:]], truth["cuts"], duration),
-        "code": code_scores(truth, keyframes, [d.code for d in described]),
+        "code": code_scores(truth, keyframes, list(visuals["code"])),
         "wer": round(word_error_rate(truth["script"], " ".join(words["word"])), 4),
         "wer_corrected": round(word_error_rate(truth["script"], " ".join(fixed["word"])), 4),
         "term_corrections": [f"{c.heard} -> {c.corrected}" for c in corrections.itertuples()],

@@ -7,10 +7,10 @@ from assets.common.batches import BATCH_POLICY, VideoTables, batch_metadata
 from assets.common.stage import markdown_preview, videos_partitions
 from vid2learn_dagster.alignment import term_correction
 from vid2learn_dagster.alignment.term_correction import (
-    Screen,
     corrections_table,
     find_corrections,
     screen_terms,
+    slide_screens,
 )
 from vid2learn_dagster.common.lineage import code_version
 
@@ -22,14 +22,10 @@ def _corrections(
     keyframes: pd.DataFrame,
     visuals: pd.DataFrame,
 ) -> tuple[pd.DataFrame, int]:
-    spans = keyframes.set_index("scene")[["start", "end"]]
-    screens = [
-        Screen(int(r.scene), *spans.loc[r.scene], str(r.on_screen_text or ""), str(r.code or ""))
-        for r in visuals.itertuples(index=False)
-        if r.scene in spans.index
-    ]
     video = source_video.iloc[0]
-    terms = screen_terms(screens, str(video["title"] or ""), float(video["duration"]))
+    terms = screen_terms(
+        slide_screens(keyframes, visuals), str(video["title"] or ""), float(video["duration"])
+    )
     return corrections_table(video_id, words, find_corrections(words, terms)), len(terms)
 
 

@@ -29,7 +29,7 @@ def reading_frames(
         image_path=[str(media.fetch(p, video_id)) for p in keyframes["image_path"]]
     )
     table = distinct_frames(
-        media.fetch(source_video["video_path"].iloc[0], video_id) if len(keyframes) else "",
+        media.fetch(source_video["video_path"].iloc[0], video_id),
         local,
         media.workdir(video_id) / "keyframes",
         video_id,

@@ -8,7 +8,7 @@ from assets.common.versions import CODE_VERSIONS
 from resources.storage.media_store import MediaStore
 from resources.vision.reader import VisionResource
 from vid2learn_dagster.common.batching import call_batched
-from vid2learn_dagster.vision.descriptions import description_table, merge_readings
+from vid2learn_dagster.vision.descriptions import scene_descriptions
 
 
 @model_stage(
@@ -29,15 +29,10 @@ def visual_descriptions(
         for video, frames in reading_frames.items()
     }
     described = call_batched(images, vision.describe)
-    tables = {}
-    for video, frames in reading_frames.items():
-        scenes = frames["scene"].tolist()
-        keyframes = frames[frames["frame"] == 0]
-        merged = [
-            merge_readings([d for d, s in zip(described[video], scenes, strict=True) if s == scene])
-            for scene in keyframes["scene"]
-        ]
-        tables[video] = description_table(video, keyframes, merged)
+    tables = {
+        video: scene_descriptions(video, frames, described[video])
+        for video, frames in reading_frames.items()
+    }
     return dg.MaterializeResult(
         value=tables,
         metadata=batch_metadata(

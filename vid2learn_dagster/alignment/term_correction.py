@@ -113,6 +113,17 @@ class Screen:
     code: str
 
 
+def slide_screens(keyframes: pd.DataFrame, visuals: pd.DataFrame) -> list[Screen]:
+    """What each slide showed and when, from the `keyframes` and `visual_descriptions`
+    tables of one video."""
+    spans = keyframes.set_index("scene")[["start", "end"]]
+    return [
+        Screen(int(r.scene), *spans.loc[r.scene], str(r.on_screen_text or ""), str(r.code or ""))
+        for r in visuals.itertuples(index=False)
+        if r.scene in spans.index
+    ]
+
+
 def _words(line: str) -> list[str]:
     """Words of a line; identifiers split at underscores and camel case (`binary_search`,
     `binarySearch` -> binary, search), as a speaker says them."""

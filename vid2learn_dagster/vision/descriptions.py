@@ -79,3 +79,17 @@ def description_table(
     ]
     columns = ["video_id", "scene", "time", "image_path", *VisualDescription.__dataclass_fields__]
     return conform(pd.DataFrame(rows, columns=columns), "visual_descriptions")
+
+
+def scene_descriptions(
+    video_id: str, frames: pd.DataFrame, readings: Sequence[VisualDescription]
+) -> pd.DataFrame:
+    """The `visual_descriptions` table from the readings of `frames` (a `reading_frames`
+    table, in its order): one row per scene at its keyframe, its frames' readings merged."""
+    scenes = frames["scene"].tolist()
+    keyframes = frames[frames["frame"] == 0]
+    merged = [
+        merge_readings([r for r, s in zip(readings, scenes, strict=True) if s == scene])
+        for scene in keyframes["scene"]
+    ]
+    return description_table(video_id, keyframes, merged)

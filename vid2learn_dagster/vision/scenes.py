@@ -30,7 +30,7 @@ from scenedetect import (
 
 from vid2learn_dagster.storage.files import atomic_path
 from vid2learn_dagster.storage.tables import conform, empty_table
-from vid2learn_dagster.vision.slide_changes import SlideSettings, detect_slides
+from vid2learn_dagster.vision.slide_changes import detect_slides
 from vid2learn_dagster.vision.video_frames import UnreadableVideoError, still_frame
 
 __all__ = ["Scene", "SceneSettings", "UnreadableVideoError", "detect_scenes", "extract_keyframes"]
@@ -79,8 +79,8 @@ class Scene:
     time and `end_frame` are exclusive (the next scene's start).
 
     PySceneDetect's scenes are counted in frames; slides are timed by presentation
-    timestamps instead (a variable-frame-rate file has no frame grid), with the time of
-    their most complete picture as `keyframe` and their `builds`.
+    timestamps instead (a variable-frame-rate file has no frame grid: no frame numbers),
+    with their `builds`.
     """
 
     index: int
@@ -88,7 +88,6 @@ class Scene:
     end: float
     start_frame: int | None = None
     end_frame: int | None = None
-    keyframe: float | None = None
     builds: tuple[float, ...] = ()
 
 
@@ -112,8 +111,8 @@ def detect_scenes(video_path: Path | str, settings: SceneSettings | None = None)
     settings = settings or SceneSettings()
     if settings.detector == SLIDES:
         return [
-            Scene(number, s.start, s.end, keyframe=s.keyframe, builds=s.builds)
-            for number, s in enumerate(detect_slides(video_path, SlideSettings()), 1)
+            Scene(number, s.start, s.end, builds=s.builds)
+            for number, s in enumerate(detect_slides(video_path), 1)
         ]
     video = _open(video_path)
     manager = SceneManager()
@@ -171,7 +170,7 @@ def extract_keyframes(
     video = None
     rows = []
     for scene in sorted(scenes, key=lambda s: s.start):
-        if scene.keyframe is not None:  # a slide: its last build, without the pointer
+        if scene.start_frame is None:  # a slide: its last build, without the pointer
             since = max(scene.builds, default=scene.start)
             frame, time = still_frame(video_path, since, scene.end)
         else:

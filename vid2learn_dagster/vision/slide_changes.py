@@ -54,12 +54,11 @@ class SlideSettings:
 @dataclass(frozen=True)
 class Slide:
     """One slide: shown from `start` to `end` (exclusive, the next slide's start), built
-    up at `builds` (times after `start` when ink was added), most complete at `keyframe`."""
+    up at `builds` (times after `start` when ink was added), most complete after the last."""
 
     start: float
     end: float
     builds: tuple[float, ...] = ()
-    keyframe: float = 0.0
 
 
 @dataclass
@@ -163,14 +162,6 @@ def detect_slides(video_path: Path | str, settings: SlideSettings | None = None)
             start=round(s.start, 3),
             end=round(s.end, 3),
             builds=tuple(round(t, 3) for t in s.steps),
-            keyframe=round(_keyframe_time(s), 3),
         )
         for s in slides
     ]
-
-
-def _keyframe_time(slide: _Picture) -> float:
-    """Half-way through the last build step: the most complete picture, away from the
-    transitions at both ends."""
-    since = slide.steps[-1] if slide.steps else slide.start
-    return since + (slide.end - since) / 2

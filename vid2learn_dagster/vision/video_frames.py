@@ -31,6 +31,7 @@ def _open(path: Path):
     if not container.streams.video:
         container.close()
         raise UnreadableVideoError(f"cannot open {path} as a video: it has no video stream")
+    container.streams.video[0].thread_type = "AUTO"  # decode with every core
     return container
 
 
@@ -44,9 +45,10 @@ def sampled_frames(path: Path, every_s: float, width: int) -> Iterator[tuple[flo
     """(time, grey thumbnail `width` wide) of the first frame and then of the first frame
     at least `every_s` after the last one yielded; every frame is decoded (a change can
     fall on any), only the yielded ones are scaled."""
+    import av
+
     with _open(path) as container:
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
         height = 2 * max(1, round(width * stream.height / stream.width / 2))
         next_time = -np.inf
         decoded = 0
@@ -58,7 +60,7 @@ def sampled_frames(path: Path, every_s: float, width: int) -> Iterator[tuple[flo
                 next_time = frame.time + every_s
                 thumb = frame.reformat(width=width, height=height, format="gray")
                 yield float(frame.time), thumb.to_ndarray()
-        except Exception as error:  # av.error.FFmpegError, raised mid-stream
+        except av.error.FFmpegError as error:  # a file cut short or corrupt mid-stream
             if decoded:
                 raise UnreadableVideoError(f"{path} is cut short after {decoded} frames") from error
             raise UnreadableVideoError(f"no frames could be decoded from {path}") from error
@@ -75,7 +77,6 @@ def frames_at(path: Path, times: Sequence[float]) -> Iterator[Any]:
         raise ValueError("frames_at needs times in order")
     with _open(path) as container:
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
         if times and times[0] > 0 and stream.time_base:
             container.seek(int(times[0] / stream.time_base), stream=stream, backward=True)
         shown, pending = None, 0
