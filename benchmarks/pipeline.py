@@ -119,6 +119,7 @@ def run_pipeline(
                     "total_s": round(time.perf_counter() - began, 3),
                     "stages": stage_seconds(instance, result.run_id),
                     "tokens": run_token_counts(instance, result.run_id),
+                    "notebook": notebook_figures(instance, result.run_id),
                     "stage_peak_mib": {
                         step: memory.peak_between(start, end)
                         for step, (start, end) in stage_windows(instance, result.run_id).items()
@@ -129,6 +130,34 @@ def run_pipeline(
             )
         video_batching = None if skip_video_batching or not warm else model_stages_batched(instance)
     return {**runs[0], "warm": runs[1] if warm else None, "video_batching": video_batching}
+
+
+def notebook_figures(instance, run_id: str) -> dict[str, float]:
+    """Issue 12's notebook figures from the run's materializations: sections, quiz
+    questions, the model's sentences written and kept by the faithfulness filter, and the
+    notebook step's LLM tokens per section."""
+    from dagster import DagsterEventType
+
+    metadata: dict[str, object] = {}
+    for entry in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION):
+        materialization = entry.asset_materialization
+        if materialization is not None and materialization.asset_key.path[0] in (
+            "notebook",
+            "notebook_sections",
+        ):
+            metadata |= {k: v.value for k, v in materialization.metadata.items()}
+    sections = int(metadata.get("sections", 0))
+    written, kept = int(metadata.get("model_sentences", 0)), int(metadata.get("kept_sentences", 0))
+    return {
+        "sections": sections,
+        "quiz_questions": int(metadata.get("quizzes", 0)),
+        "model_sentences": written,
+        "kept_sentences": kept,
+        "kept_share": round(kept / written, 3) if written else None,
+        "llm_tokens_per_section": round(int(metadata.get("llm_tokens", 0)) / sections, 1)
+        if sections
+        else None,
+    }
 
 
 def model_stages_batched(instance) -> dict:
@@ -204,6 +233,7 @@ def pipeline_report(video: Path, duration: float, run: dict) -> dict:
         "total_seconds": run["total_s"],
         "stages": stage_report(run, duration),
         "llm_tokens": per_video_minute(run["tokens"], duration),
+        "notebook": run["notebook"],
     }
     if run["warm"] is not None:
         # A second video in the same process: no imports or model loads left to pay.

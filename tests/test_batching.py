@@ -42,6 +42,7 @@ BATCHED_STEPS = {  # the model stages and the term corrections between them
     "topic_segments",
     "notebook",
     "notebook_notebook_valid",
+    "notebook_sections_notebook_faithful",
 }
 
 
@@ -151,7 +152,7 @@ def test_a_backfill_of_every_stage_batches_only_the_model_stages() -> None:
         ranged[0].tags[ASSET_PARTITION_RANGE_END_TAG],
     ) == ("v1", "v3")
     assert set(ranged[0].asset_selection) == BATCHED_STAGE_KEYS
-    assert {c.name for c in ranged[0].asset_check_keys} == {"notebook_valid"}
+    assert {c.name for c in ranged[0].asset_check_keys} == {"notebook_valid", "notebook_faithful"}
     single = [r for r in requests if r not in ranged]
     assert sorted(r.partition_key for r in single) == videos
     for request in single:
@@ -279,9 +280,16 @@ def test_the_notebook_check_judged_the_whole_batch(three_videos) -> None:
         _batch_run(project).run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
     )
     outcomes = [e.dagster_event.event_specific_data for e in evaluations]
-    assert [(o.check_name, o.passed, o.description) for o in outcomes] == [
-        ("notebook_valid", True, "all 2 videos passed")
-    ]
+    valid, faithful = outcomes
+    assert (valid.check_name, valid.passed, valid.description) == (
+        "notebook_valid",
+        True,
+        "all 2 videos passed",
+    )
+    # One evaluation over the batch too; it warns about the clips' own problems by video.
+    assert faithful.check_name == "notebook_faithful"
+    assert faithful.description in {"all 2 videos passed", "1 of 2 videos failed"}
+    assert "supported_share" in faithful.metadata
 
 
 def test_a_failed_batch_runs_again_one_video_at_a_time(three_videos, capsys) -> None:

@@ -36,7 +36,7 @@ def _rows(name: str, video_id: str) -> int:
 
 def _value(arrow_type: pa.DataType, video_id: str, column: str, i: int) -> object:
     if pa.types.is_list(arrow_type):
-        return list(range(i + 1))
+        return [_value(arrow_type.value_type, video_id, column, j) for j in range(i + 1)]
     if pa.types.is_string(arrow_type):
         return f"{video_id}/{column}/{i}"
     if pa.types.is_boolean(arrow_type):

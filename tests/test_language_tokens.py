@@ -31,7 +31,7 @@ from vid2learn_dagster.language.rewriting import (
     rewritten_table,
 )
 from vid2learn_dagster.notebook.composition import compose_notebook
-from vid2learn_dagster.notebook.materials import topic_materials
+from vid2learn_dagster.notebook.materials import section_materials
 from vid2learn_dagster.notebook.prompts import NOTEBOOK, notebook_prompts
 from vid2learn_dagster.notebook.rendering import VideoSource
 from vid2learn_dagster.sample import SAMPLE_DIR
@@ -114,7 +114,7 @@ def run_language_stages(llm: Any, truth: dict[str, Any]) -> LanguageRun:
             "chunk_ids": by_slide["chunk_id"].agg(list),
         }
     )
-    materials = topic_materials(topics, chunks, rewritten, visuals)
+    materials = section_materials(topics, chunks, rewritten, visuals)
     prompts = notebook_prompts(materials)
     notebook = run_stage(llm, NOTEBOOK, list(prompts.values()))
     answers = dict(zip(prompts, notebook.answers, strict=True))

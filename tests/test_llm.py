@@ -32,7 +32,7 @@ VARIABLES = {
     "rewrite": {"text": TRANSCRIPTS[1]},
     "blend": {"title": "Lists", "points": "- ordered\n- indexed from zero"},
     "notebook_intro": {"outline": "1. Lists\n2. Dictionaries\n3. Loops"},
-    "notebook_topic": {"text": TRANSCRIPTS[2], "code": '"" (no code)'},
+    "notebook_section": {"text": TRANSCRIPTS[2], "code": '"" (no code)'},
 }
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from tests.pipeline import Project
 from vid2learn_dagster.notebook.rendering import META_KEY
-from vid2learn_dagster.quality.evaluation import word_error_rate
+from vid2learn_dagster.quality.evaluation import character_error_rate, word_error_rate
 from vid2learn_dagster.sample import ground_truth, sample_script
 from vid2learn_dagster.speech.speakers import speaker_name
 
@@ -33,6 +33,7 @@ STAGES = [
     "keyframes",
     "chunks",
     "notebook",
+    "notebook_sections",
 ]
 
 
@@ -95,16 +96,43 @@ def test_chunks_cover_every_segment_once(lecture_run):
     assert sorted(covered) == sorted(segments["segment_id"])
 
 
-def test_notebook_validates_with_one_section_per_topic(lecture_run):
+def test_notebook_has_one_section_per_slide_titled_as_the_slide(lecture_run):
     project, key, _ = lecture_run
     row = project.table("notebook", key).iloc[0]
     nb = nbformat.read(row["notebook_path"], as_version=4)
     nbformat.validate(nb)
-    topics = project.table("topic_segments", key)
-    assert row["sections"] == len(topics)
-    headings = [c for c in nb.cells if META_KEY in c.metadata]
-    assert len(headings) == len(topics)
+    titles = [s["title"] for s in ground_truth()["slides"]]
+    headings = [c.metadata[META_KEY]["title"] for c in nb.cells if META_KEY in c.metadata]
+    assert headings == titles and row["sections"] == len(titles)
     assert any(c.get("attachments") for c in nb.cells), "keyframes are embedded"
+
+
+def test_every_code_slide_is_a_code_cell_as_shown(lecture_run):
+    project, key, _ = lecture_run
+    nb = nbformat.read(project.table("notebook", key)["notebook_path"].iloc[0], as_version=4)
+    cells = [c.source for c in nb.cells if c.cell_type == "code"]
+    for slide in ground_truth()["slides"]:
+        if slide["code"]:
+            shown = slide["code"].strip("\n")
+            assert min(character_error_rate(shown, c) for c in cells) <= 0.03, slide["title"]
+
+
+def test_notebook_sections_record_what_supports_each_section(lecture_run):
+    project, key, _ = lecture_run
+    sections = project.table("notebook_sections", key)
+    chunks = project.table("chunks", key)
+    assert list(sections["section"]) == list(range(1, len(sections) + 1))
+    covered = sorted(int(i) for ids in sections["chunk_ids"] for i in ids)
+    assert covered == sorted(chunks["chunk_id"]), "every chunk supports exactly one section"
+    assert (sections["kept_sentences"] <= sections["model_sentences"]).all()
+    for row in sections.itertuples():
+        for question in map(json.loads, row.questions):
+            assert 3 <= len(question["options"]) <= 4 and question["explanation"]
+            assert len(set(question["options"])) == len(question["options"])
+    check = dg.AssetCheckKey(dg.AssetKey("notebook_sections"), "notebook_faithful")
+    (record,) = project.instance.event_log_storage.get_asset_check_execution_history(check, 1)
+    evaluation = record.event.dagster_event.asset_check_evaluation_data
+    assert evaluation.passed, evaluation.description
 
 
 def test_query_reads_the_views_after_a_run(lecture_run, capsys):

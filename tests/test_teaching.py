@@ -8,6 +8,7 @@ make a prompt edit invalidate exactly the assets using that prompt.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -24,38 +25,42 @@ from vid2learn_dagster.language.rewriting import (
     rewritten_table,
 )
 from vid2learn_dagster.notebook.composition import compose_notebook
-from vid2learn_dagster.notebook.materials import Screen, TopicMaterial, outline, topic_materials
+from vid2learn_dagster.notebook.materials import Screen, SectionMaterial, outline, section_materials
 from vid2learn_dagster.notebook.prompts import NOTEBOOK, OVERVIEW, notebook_prompts
+from vid2learn_dagster.notebook.quiz import lecture_terms
 from vid2learn_dagster.notebook.rendering import META_KEY, VideoSource
 
 SOURCE = VideoSource(video_id="abc", url="http://127.0.0.1:1/lecture.mp4", title="Lists")
 CODE = "squares = []\nfor n in range(10):\n    squares.append(n * n)"
 MATERIALS = [
-    TopicMaterial(
+    SectionMaterial(
         number=1,
         start=0.0,
         end=9.0,
         text="A list keeps items in order. You index a list from zero.",
         speech="A list keeps items in order. You index a list from zero.",
         screens=(Screen("What is a list?\n- Items in order\n- Index from zero"),),
+        slide_title="What is a list?",
     ),
-    TopicMaterial(
+    SectionMaterial(
         number=2,
         start=9.0,
         end=20.0,
         text="This loop collects the square of each number in a new list.",
         speech="This loop collects the square of each number in a new list.",
         screens=(Screen(f"From loop to list\n{CODE}", code=CODE),),
+        slide_title="From loop to list",
     ),
-    TopicMaterial(
+    SectionMaterial(
         number=3,
         start=20.0,
         end=30.0,
         text="The mean is the sum of the values divided by their count.",
         speech="The mean is the sum of the values divided by their count.",
         screens=(Screen("The mean\nm = (x1 + x2 + ... + xn) / n\n- Add up the values"),),
+        slide_title="The mean",
     ),
-    TopicMaterial(number=4, start=30.0, end=35.0, text="", speech=""),  # a silent slide
+    SectionMaterial(number=4, start=30.0, end=35.0, text="", speech=""),  # a silent slide
 ]
 
 
@@ -63,7 +68,7 @@ def answers_like(text: str) -> dict[str, str]:
     return dict.fromkeys(notebook_prompts(MATERIALS), text)
 
 
-def section_json(**fields: str) -> str:
+def section_json(**fields: object) -> str:
     """A topic answer as Qwen writes it: JSON in a ```json fence."""
     return f"```json\n{json.dumps(fields)}\n```"
 
@@ -98,7 +103,7 @@ def test_malformed_model_output_still_gives_a_complete_notebook(case):
         "What is a list?",
         "From loop to list",
         "The mean",
-        "Part 4",
+        "Untitled",
     ]
     assert all(h["url"].endswith(f"#t={int(h['start'])}") for h in headers)
     assert [c.source for c in nb.cells if c.cell_type == "code"] == [CODE]
@@ -109,12 +114,15 @@ def test_malformed_model_output_still_gives_a_complete_notebook(case):
     assert "A list keeps items in order." in text  # the fallback explanation
 
 
-def test_fallback_quiz_blanks_a_term_the_slide_shows():
+def test_fallback_quiz_blanks_a_term_the_slide_shows_among_the_lectures_terms():
     nb = rendered({})
     quiz = next(c.source for c in nb.cells if c.source.startswith("**Quiz**"))
     answer = next(c.source for c in nb.cells if c.metadata.get("jupyter"))
-    assert "Fill in the blank: A list keeps _" in quiz.replace("\\_", "_")
-    assert answer.endswith("1. items")
+    assert "Fill in the blank: A list keeps _____ in order." in quiz.replace("\\_", "_")
+    options = re.findall(r"- ([A-D])\) (\w+)", quiz)
+    assert len(options) == 4 and ("C", "items") in options
+    assert {o for _, o in options} - {"items"} <= set(lecture_terms(MATERIALS))
+    assert answer.startswith("**Answers**") and "1. **C) items**" in answer
 
 
 def test_supported_model_answers_are_used():
@@ -126,14 +134,16 @@ def test_supported_model_answers_are_used():
     }
     answers = {
         OVERVIEW: json.dumps(overview),
-        "topic:1": section_json(
+        "section:1": section_json(
             heading="Lists",
             explanation="A list keeps its items in order, and you index it from zero.",
+            key_points=["You index a list from zero"],
             question="From which number do you index a list?",
+            options=["zero", "one", "ten"],
             answer="zero",
             code="",
         ),
-        "topic:3": section_json(
+        "section:3": section_json(
             heading="The mean",
             explanation="",
             question="",
@@ -147,6 +157,10 @@ def test_supported_model_answers_are_used():
     assert "- Index a list from zero" in text and "Bake" not in text
     assert "A list keeps its items in order, and you index it from zero." in text
     assert "From which number do you index a list?" in text
+    assert "- You index a list from zero" in text, "a supported key point"
+    answers_cell = next(c.source for c in nb.cells if c.metadata.get("jupyter"))
+    assert answers_cell.startswith("**Answers**") and "**A) zero**" in answers_cell
+    assert "“You index a list from zero.” ([0:00]" in answers_cell, "explained, with its moment"
     assert "The mean divides the sum by the count." in text
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     assert code == [CODE, "mean = sum(values) / len(values)"]
@@ -154,7 +168,7 @@ def test_supported_model_answers_are_used():
 
 def test_invented_code_and_unsupported_questions_are_rejected():
     answers = {
-        "topic:1": section_json(
+        "section:1": section_json(
             heading="Baking",
             explanation="",
             question="How do you bake bread at home?",
@@ -171,8 +185,10 @@ def test_outline_echoed_back_is_not_taken_as_outcomes():
     echo = [line.split(". ", 1)[1] for line in outline(MATERIALS).splitlines()]
     overview = {"outcomes": echo, "conclusion": "\n".join(echo)}
     text = markdown(rendered({OVERVIEW: json.dumps(overview)}))
-    assert "- Explain What is a list?" in text
-    assert "This video covered: What is a list?; From loop to list" in text
+    assert "- Answer “What is a list?”" in text, "an outcome is a skill, not a heading"
+    assert "- Read and write code like the example in “From loop to list”" in text
+    assert "- Explain the mean" in text
+    assert "- **The mean**: The mean is the sum of the values divided by their count." in text
 
 
 def test_no_topics_gives_a_valid_notebook_that_says_so():
@@ -181,21 +197,21 @@ def test_no_topics_gives_a_valid_notebook_that_says_so():
     assert "no sections" in markdown(nb) and notebook_prompts([]) == {}
 
 
-def test_one_json_prompt_per_topic_and_one_for_the_overview():
+def test_one_json_prompt_per_section_and_one_for_the_overview():
     prompts = notebook_prompts(MATERIALS)
-    assert list(prompts) == [OVERVIEW, "topic:1", "topic:2", "topic:3"]
+    assert list(prompts) == [OVERVIEW, "section:1", "section:2", "section:3"]
     users = {key: messages[-1]["content"] for key, messages in prompts.items()}
     for number, m in enumerate(MATERIALS[:3], start=1):
         topics = [text for key, text in users.items() if key != OVERVIEW]
         assert sum(m.text in text for text in topics) == 1, "each topic's text in one prompt"
         note = "the slide already shows the code" if m.code else "if it describes none"
-        assert note in users[f"topic:{number}"]
+        assert note in users[f"section:{number}"]
     assert "1. What is a list?: A list keeps items in order." in users[OVERVIEW]
     schema = NOTEBOOK.json_schema
     assert schema is not None
     branches = [set(branch["required"]) for branch in schema["anyOf"]]
     assert branches == [
-        {"heading", "explanation", "question", "answer", "code"},
+        {"heading", "explanation", "key_points", "question", "options", "answer", "code"},
         {"introduction", "audience", "outcomes", "conclusion"},
     ]
 
@@ -208,10 +224,8 @@ def test_every_prompt_starts_with_the_same_system_message():
     assert all(p[0]["role"] == "system" and len(p) == 2 for p in prompts if p is not None)
 
 
-def test_topic_materials_join_the_stage_tables(tmp_path: Path):
-    topics = pd.DataFrame(
-        {"start": [0.0, 5.0], "end": [5.0, 9.0], "text": ["a b", "c"], "chunk_ids": [[0, 1], [2]]}
-    )
+def test_section_materials_join_the_stage_tables(tmp_path: Path):
+    topics = pd.DataFrame({"topic_id": [0, 1], "chunk_ids": [[0, 1], [2]]})
     chunks = pd.DataFrame(
         {
             "chunk_id": [0, 1, 2],
@@ -224,6 +238,7 @@ def test_topic_materials_join_the_stage_tables(tmp_path: Path):
         }
     )
     rewritten = pd.DataFrame({"chunk_id": [0, 1, 2], "text": ["one.", "two.", ""]})
+    blended = pd.DataFrame({"chunk_id": [0, 1, 2], "text": ["One", "Two", ""]})
     visuals = pd.DataFrame(
         {
             "scene": [1, 2],
@@ -232,10 +247,17 @@ def test_topic_materials_join_the_stage_tables(tmp_path: Path):
             "description": ["", ""],
         }
     )
-    first, second = topic_materials(topics, chunks, rewritten, visuals)
-    assert first.speech == "one. two." and first.title == "Title one"
+    first, second = section_materials(
+        topics, chunks, blended, rewritten, visuals, NO_WORDS, NO_CORRECTIONS
+    )
+    assert first.speech == "one. two." and first.text == "One Two" and first.title == "Title one"
+    assert first.chunk_ids == (0, 1) and second.chunk_ids == (2,)
     assert first.image_path == tmp_path / "1.jpg" and second.image_path is None
     assert second.code == [CODE] and second.title == "Code"
+
+
+NO_WORDS = pd.DataFrame({"start": [], "end": [], "word": [], "probability": []})
+NO_CORRECTIONS = pd.DataFrame({"start": [], "end": [], "heard": [], "corrected": []})
 
 
 # --- rewrite and blend ------------------------------------------------------------------
@@ -416,7 +438,7 @@ def test_a_slide_is_never_split_and_chunks_without_a_slide_stand_alone():
     [
         ("rewrite", {"rewritten_chunks"}),
         ("blend", {"blended_chunks"}),
-        ("notebook_topic", {"notebook"}),
+        ("notebook_section", {"notebook"}),
         ("notebook_intro", {"notebook"}),
         ("system", {"rewritten_chunks", "blended_chunks", "notebook"}),
     ],

@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw, ImageFont
 from resources.vision.reader import VisionResource
 from vid2learn_dagster.ingest.media import find_tool
 from vid2learn_dagster.quality.evaluation import character_error_rate
+from vid2learn_dagster.sample.generate import Slide, render_slide
 from vid2learn_dagster.storage.tables import SCHEMAS
 from vid2learn_dagster.vision.descriptions import VisualDescription, description_table
 from vid2learn_dagster.vision.vlm import parse_vlm_answer
@@ -110,6 +111,21 @@ def test_prose_slide_is_text_in_reading_order(ocr: VisionResource, tmp_path: Pat
     expected = "\n".join(["Built-in collections", *lines])
     assert character_error_rate(expected, frame.on_screen_text) <= 0.05
     assert frame.description.startswith("Slide titled 'Built-in collections'")
+    assert frame.title == "Built-in collections"
+
+
+@pytest.mark.parametrize("is_title", [True, False])
+def test_the_title_is_the_larger_text_under_a_course_band(
+    ocr: VisionResource, tmp_path: Path, is_title: bool
+) -> None:
+    """A band of small type above the title (a course template) is text, not the title."""
+    slide = Slide("Searching a Sorted List", (), body=("Linear search and binary search",))
+    path = tmp_path / "band.png"
+    render_slide(slide, is_title, header="CS 101 - Algorithms - Week 3").save(path)
+    [frame] = ocr.describe([path])
+    assert frame.title == "Searching a Sorted List"
+    if is_title:  # on a content slide the reader sees no text in the band's colour
+        assert "CS 101 - Algorithms - Week 3" in frame.on_screen_text
 
 
 def test_code_rendered_without_a_panel_keeps_indentation(

@@ -16,16 +16,19 @@ from resources.storage.catalog import DuckDBCatalog
 from resources.storage.media_store import MediaStore
 from vid2learn_dagster.quality import checks
 from vid2learn_dagster.quality.checks import CheckOutcome
+from vid2learn_dagster.quality.faithfulness import notebook_faithfulness
 
 
-def _result(outcome: CheckOutcome, severity: dg.AssetCheckSeverity) -> dg.AssetCheckResult:
+def _result(
+    outcome: CheckOutcome, severity: dg.AssetCheckSeverity, **metadata: object
+) -> dg.AssetCheckResult:
+    if outcome.problems:
+        metadata["problems"] = dg.MetadataValue.md("\n".join(f"- {p}" for p in outcome.problems))
     return dg.AssetCheckResult(
         passed=outcome.passed,
         severity=severity,
         description=outcome.description,
-        metadata={"problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in outcome.problems))}
-        if outcome.problems
-        else {},
+        metadata=metadata,
     )
 
 
@@ -94,6 +97,32 @@ def notebook_valid(notebook: VideoTables, media: MediaStore) -> dg.AssetCheckRes
 
 @dg.asset_check(
     partitions_def=videos_partitions,
+    asset="notebook_sections",
+    additional_ins={"chunks": dg.AssetIn(), "visual_descriptions": dg.AssetIn()},
+    description=(
+        "Faithfulness: at least 90 % of the notebook's sentences and every quiz answer "
+        "supported by its section's speech and slides; every code cell parses."
+    ),
+)
+def notebook_faithful(
+    notebook_sections: VideoTables, chunks: VideoTables, visual_descriptions: VideoTables
+) -> dg.AssetCheckResult:
+    # A reviewer's signal, not a gate: unsupported sentences were already dropped before
+    # the notebook was written (their count is in notebook_sections), so a warning.
+    measured = {
+        video: notebook_faithfulness(table, chunks[video], visual_descriptions[video])
+        for video, table in notebook_sections.items()
+    }
+    return _result(
+        CheckOutcome.per_video({v: f.outcome() for v, f in measured.items()}),
+        dg.AssetCheckSeverity.WARN,
+        # The lowest over a batch: the video a reviewer should open first.
+        supported_share=round(min(f.supported_share for f in measured.values()), 3),
+    )
+
+
+@dg.asset_check(
+    partitions_def=videos_partitions,
     asset="source_video",
     description="No two partitions hold one video (same URL or same file), over all videos.",
 )
@@ -109,5 +138,6 @@ STAGE_CHECKS = [
     keyframes_present,
     chunks_cover_transcript,
     notebook_valid,
+    notebook_faithful,
     no_duplicate_videos,
 ]

@@ -1,10 +1,11 @@
 """Around the sections: the introduction (abstract, audience and prerequisites, learning
-outcomes, a roadmap linking each section's moment in the video) and the conclusion."""
+outcomes, a roadmap linking each section's moment in the video), the glossary and the
+conclusion."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from vid2learn_dagster.language.grounding import (
     grounded,
@@ -20,29 +21,30 @@ from vid2learn_dagster.language.llm_output import (
     strip_echo,
     without_fenced_blocks,
 )
-from vid2learn_dagster.notebook.materials import TopicMaterial, outline
+from vid2learn_dagster.notebook.glossary import GENERIC, Term
+from vid2learn_dagster.notebook.materials import SectionMaterial, outline
 from vid2learn_dagster.notebook.rendering import VideoSource, clock, escape_markdown, timestamp_url
 from vid2learn_dagster.vision.code_detection import code_language
 
 
-def _lecture_text(materials: Sequence[TopicMaterial]) -> list[str]:
+def _lecture_text(materials: Sequence[SectionMaterial]) -> list[str]:
     return [t for m in materials for t in m.source_texts()]
 
 
-def _without_outline(answer: str, materials: Sequence[TopicMaterial]) -> str:
+def _without_outline(answer: str, materials: Sequence[SectionMaterial]) -> str:
     """A whole-lecture answer minus lines copied from the outline it was given (SmolLM2
     returned the outline as its "learning outcomes" and "conclusion")."""
     return strip_echo(answer, outline(materials))
 
 
-def _prose(answer: str, materials: Sequence[TopicMaterial], fallback: str) -> str:
+def _prose(answer: str, materials: Sequence[SectionMaterial], fallback: str) -> str:
     """Supported sentences of a whole-lecture answer, else fallback."""
     body = without_fenced_blocks(clean_text(_without_outline(answer, materials)))
     kept = grounded(body, vocabulary(*_lecture_text(materials)))
     return escape_markdown(kept) if kept else fallback
 
 
-def _bullets(items: Sequence[str], materials: Sequence[TopicMaterial]) -> list[str]:
+def _bullets(items: Sequence[str], materials: Sequence[SectionMaterial]) -> list[str]:
     source = vocabulary(*_lecture_text(materials))
     stripped = [
         re.sub(r"^\s*(?:[-*•]|\d+[.)])\s*", "", _without_outline(item, materials)).strip()
@@ -52,7 +54,7 @@ def _bullets(items: Sequence[str], materials: Sequence[TopicMaterial]) -> list[s
     return good[:5]
 
 
-def _audience(answer: str, materials: Sequence[TopicMaterial], title: str) -> str:
+def _audience(answer: str, materials: Sequence[SectionMaterial], title: str) -> str:
     """Who it is for: the model's sentences when they are plausible prose, else a
     statement from what the video shows (prerequisites are rarely said in a lecture, so
     the grounding bar is lower here than for facts)."""
@@ -69,26 +71,32 @@ def _audience(answer: str, materials: Sequence[TopicMaterial], title: str) -> st
     return f"Anyone learning about {escape_markdown(title)}. Prerequisites: {needs}."
 
 
-def introduction(
-    source: VideoSource, materials: Sequence[TopicMaterial], overview: Mapping[str, object]
-) -> str:
-    """Abstract, audience and prerequisites, learning outcomes, roadmap with video links."""
+def abstract(materials: Sequence[SectionMaterial], overview: Mapping[str, object]) -> str:
+    """The model's introduction where the lecture supports it, else its first sentences."""
     first_sentences = " ".join(sentences(" ".join(m.speech or m.text for m in materials))[:2])
-    abstract = _prose(
+    return _prose(
         string_field(overview, "introduction"), materials, escape_markdown(first_sentences)
     )
-    outcomes = _bullets(string_list(overview, "outcomes"), materials) or list(
-        dict.fromkeys(f"Explain {m.title}" for m in materials)
-    )
+
+
+def introduction(
+    source: VideoSource,
+    materials: Sequence[SectionMaterial],
+    titles: Sequence[str],
+    overview: Mapping[str, object],
+) -> str:
+    """Abstract, audience and prerequisites, learning outcomes, roadmap with video links
+    (`titles`: each section's heading as the notebook shows it)."""
+    outcomes = _bullets(string_list(overview, "outcomes"), materials) or skills(materials)
     roadmap = [
-        f"{m.number}. [{escape_markdown(m.title)}]({timestamp_url(source, m.start)})"
+        f"{m.number}. [{escape_markdown(title)}]({timestamp_url(source, m.start)})"
         f" ({clock(m.start)}-{clock(m.end)})"
-        for m in materials
+        for m, title in zip(materials, titles, strict=True)
     ]
     return "\n\n".join(
         [
             "## Introduction",
-            abstract or "*This video has no speech to summarize.*",
+            abstract(materials, overview) or "*This video has no speech to summarize.*",
             "### Audience and prerequisites",
             _audience(string_field(overview, "audience"), materials, source.title),
             "### Learning outcomes\n\nAfter this notebook you can:",
@@ -99,11 +107,50 @@ def introduction(
     )
 
 
-def conclusion(materials: Sequence[TopicMaterial], overview: Mapping[str, object]) -> str:
-    """The model's recap (if supported), then always the list of what was covered."""
+def _subject(m: SectionMaterial) -> str:
+    """A section's slide title when it names a subject ("Summary" names a role)."""
+    words = {w.lower() for w in re.findall(r"[A-Za-z]+", m.slide_title)}
+    return m.slide_title if words and not words <= GENERIC else ""
+
+
+def _skill(code: Sequence[str], subject: str) -> str:
+    if code:
+        return f"Read and write code like the example in “{subject}”"
+    if subject.endswith("?"):
+        return f"Answer “{subject}”"
+    return f"Explain {subject[0].lower()}{subject[1:]}"
+
+
+def skills(materials: Sequence[SectionMaterial]) -> list[str]:
+    """Learning outcomes from the lecture itself, as skills: writing the code a section
+    shows, explaining the subject a section's slide names (never "Explain Summary")."""
+    found = [_skill(m.code, subject) for m in materials if (subject := _subject(m))]
+    return list(dict.fromkeys(found))[:5]
+
+
+def glossary_markdown(terms: Sequence[Term], link: Callable[[float], str]) -> str:
+    """The glossary: each term with the lecture's sentence that defines it and its moment."""
+    if not terms:
+        return ""
+    lines = [
+        f"- **{escape_markdown(t.term)}**: “{escape_markdown(t.definition)}” "
+        f"([{clock(t.time)}]({link(t.time)}))"
+        for t in terms
+    ]
+    return "## Glossary\n\n" + "\n".join(lines)
+
+
+def conclusion(materials: Sequence[SectionMaterial], overview: Mapping[str, object]) -> str:
+    """The model's recap (if supported), then what each section taught, in its own first
+    sentence: a summary of the lecture, not a list of its headings."""
     if not materials:
         return "## Conclusion\n\n*Nothing to conclude: the video has no topics.*"
-    recap = "; ".join(dict.fromkeys(m.title for m in materials))
-    covered = escape_markdown(f"This video covered: {recap}.")
+    taught = [
+        f"- **{escape_markdown(m.title)}**: {escape_markdown(first)}"
+        for m in materials
+        if _subject(m) or not m.slide_title
+        for first in sentences(m.text or m.speech)[:1]
+    ]
     text = _prose(string_field(overview, "conclusion"), materials, "")
-    return "\n\n".join(part for part in ("## Conclusion", text, covered) if part)
+    summary = "### What you learned\n\n" + "\n".join(taught) if taught else ""
+    return "\n\n".join(part for part in ("## Conclusion", text, summary) if part)

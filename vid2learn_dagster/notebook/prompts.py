@@ -1,4 +1,4 @@
-"""What the notebook asks the language model: one JSON answer per topic and one for the
+"""What the notebook asks the language model: one JSON answer per section and one for the
 whole video, all in one batched call (issue 9), so no text is sent to the model twice."""
 
 from __future__ import annotations
@@ -7,20 +7,31 @@ from collections.abc import Sequence
 
 from vid2learn_dagster.language.generation import LLMTask, Messages
 from vid2learn_dagster.language.prompting import render
-from vid2learn_dagster.notebook.materials import TopicMaterial, outline
+from vid2learn_dagster.notebook.materials import SectionMaterial, outline
 
-# Per topic; string lengths bound what a looping model can cost (guided decoding stops
+# Per section; string lengths bound what a looping model can cost (guided decoding stops
 # a string there), and "code" comes last so a cut-off answer loses only the code.
 SECTION_SCHEMA = {
     "type": "object",
     "properties": {
         "heading": {"type": "string", "maxLength": 80},
         "explanation": {"type": "string", "maxLength": 700},
+        "key_points": {
+            "type": "array",
+            "items": {"type": "string", "maxLength": 120},
+            "maxItems": 3,
+        },
         "question": {"type": "string", "maxLength": 200},
-        "answer": {"type": "string", "maxLength": 160},
+        "options": {
+            "type": "array",
+            "items": {"type": "string", "maxLength": 80},
+            "minItems": 3,
+            "maxItems": 4,
+        },
+        "answer": {"type": "string", "maxLength": 80},
         "code": {"type": "string", "maxLength": 700},
     },
-    "required": ["heading", "explanation", "question", "answer", "code"],
+    "required": ["heading", "explanation", "key_points", "question", "options", "answer", "code"],
 }
 # Per video, from the outline.
 OVERVIEW_SCHEMA = {
@@ -40,15 +51,16 @@ OVERVIEW_SCHEMA = {
 # One call for both kinds of prompt, so the overview decodes alongside the sections
 # instead of alone after them; each prompt names its keys, which picks the branch.
 NOTEBOOK = LLMTask(
-    prompts=("notebook_intro", "notebook_topic"),
-    # 256 fits a section's five short fields; measured answers ran 150-200 tokens, and the
-    # notebook was the costliest language stage on a held-out lecture (issue 9).
-    max_new_tokens=256,
+    prompts=("notebook_intro", "notebook_section"),
+    # 256 fitted a section's five short fields (measured answers ran 150-200 tokens; the
+    # notebook was the costliest language stage on a held-out lecture, issue 9); key
+    # points and four options add about 80 (issue 12).
+    max_new_tokens=352,
     json_schema={"anyOf": [SECTION_SCHEMA, OVERVIEW_SCHEMA]},
 )
 TASKS = (NOTEBOOK,)
 OVERVIEW = "overview"
-# The "code" field's instruction: write the program a topic describes, unless its slides
+# The "code" field's instruction: write the program a section describes, unless its slides
 # show code already (then the model need not spend tokens on it).
 _WRITE_CODE = (
     "the short Python program the text describes, or an empty string if it describes none."
@@ -56,17 +68,17 @@ _WRITE_CODE = (
 _NO_CODE = "an empty string (the slide already shows the code)."
 
 
-def topic_key(m: TopicMaterial) -> str:
-    return f"topic:{m.number}"
+def section_key(m: SectionMaterial) -> str:
+    return f"section:{m.number}"
 
 
-def notebook_prompts(materials: Sequence[TopicMaterial]) -> dict[str, Messages]:
-    """Prompts by key: the overview (from the outline), then one per topic with text."""
+def notebook_prompts(materials: Sequence[SectionMaterial]) -> dict[str, Messages]:
+    """Prompts by key: the overview (from the outline), then one per section with text."""
     prompts: dict[str, Messages] = {}
     if materials:
         prompts[OVERVIEW] = render("notebook_intro", outline=outline(materials))
     for m in materials:
         if m.text:
             code = _NO_CODE if m.code else _WRITE_CODE
-            prompts[topic_key(m)] = render("notebook_topic", text=m.text, code=code)
+            prompts[section_key(m)] = render("notebook_section", text=m.text, code=code)
     return prompts

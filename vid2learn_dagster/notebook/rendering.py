@@ -127,9 +127,11 @@ def render_notebook(
     sections: Sequence[Section],
     *,
     intro_markdown: str | None = None,
+    glossary_markdown: str | None = None,
     conclusion_markdown: str | None = None,
 ) -> NotebookNode:
-    """Title cell, optional introduction, one block per section, optional conclusion."""
+    """Title cell, optional introduction, one block per section, optional glossary and
+    conclusion."""
     cells = [new_markdown_cell(_title_markdown(source))]
     if intro_markdown:
         cells.append(new_markdown_cell(intro_markdown))
@@ -137,8 +139,9 @@ def render_notebook(
         cells.extend(_section_cells(source, section, number))
     if not sections:
         cells.append(new_markdown_cell(NO_SECTIONS))
-    if conclusion_markdown:
-        cells.append(new_markdown_cell(conclusion_markdown))
+    cells.extend(
+        new_markdown_cell(text) for text in (glossary_markdown, conclusion_markdown) if text
+    )
     # Stable ids (not nbformat's random ones): re-rendering the same video gives the same file.
     for index, cell in enumerate(cells):
         cell["id"] = f"cell-{index:04d}"

@@ -1,15 +1,17 @@
-"""One notebook section per topic from its JSON answer, each part checked against the
-lecture and with a fallback built from the lecture itself."""
+"""One notebook section per `SectionMaterial` from its JSON answer, each part checked
+against the lecture and with a fallback built from the lecture itself."""
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from vid2learn_dagster.language.grounding import (
+    MIN_SUPPORT,
     grounded,
     identifiers_supported,
+    sentences,
     support,
     vocabulary,
 )
@@ -18,22 +20,60 @@ from vid2learn_dagster.language.llm_output import (
     first_fenced_block,
     json_object,
     string_field,
+    string_list,
     without_fenced_blocks,
 )
 from vid2learn_dagster.notebook.formulas import formula_markdown
-from vid2learn_dagster.notebook.materials import MAX_TITLE_WORDS, TopicMaterial
-from vid2learn_dagster.notebook.prompts import topic_key
-from vid2learn_dagster.notebook.quiz import cloze_question, model_question, quiz_cells
+from vid2learn_dagster.notebook.materials import MAX_TITLE_WORDS, SectionMaterial
+from vid2learn_dagster.notebook.prompts import section_key
+from vid2learn_dagster.notebook.quiz import Question, cloze_question, model_question, quiz_cells
 from vid2learn_dagster.notebook.rendering import Section, escape_markdown
 
-
-def explanation(m: TopicMaterial, text: str) -> str:
-    """The model's supported sentences about the topic, else the topic's own text."""
-    kept = grounded(without_fenced_blocks(clean_text(text)), vocabulary(*m.source_texts()))
-    return kept or m.text
+MAX_KEY_POINTS = 3
 
 
-def described_code(m: TopicMaterial, text: str) -> str:
+@dataclass(frozen=True)
+class TaughtSection:
+    """A section as the notebook renders it, with what the `notebook_sections` table and
+    the faithfulness check record: the questions, and how many of the model's sentences
+    the lecture supported (the rest were dropped)."""
+
+    section: Section
+    material: SectionMaterial
+    teaching: str  # the explanation and key points, as markdown
+    questions: tuple[Question, ...]
+    model_sentences: int
+    kept_sentences: int
+
+
+def _model_sentences(text: str) -> list[str]:
+    return sentences(without_fenced_blocks(clean_text(text)))
+
+
+def supported_sentences(m: SectionMaterial, text: str) -> str:
+    """The model's sentences about the section that the section's speech and slides
+    support (`grounding.grounded`); "" when none is."""
+    return grounded(without_fenced_blocks(clean_text(text)), vocabulary(*m.source_texts()))
+
+
+def supported_points(m: SectionMaterial, items: Sequence[str]) -> list[str]:
+    """The model's key points the section supports."""
+    source = vocabulary(*m.source_texts())
+    good = [i for i in dict.fromkeys(" ".join(x.split()) for x in items) if len(i.split()) >= 3]
+    return [i for i in good if support(i, source) >= MIN_SUPPORT][:MAX_KEY_POINTS]
+
+
+def slide_points(m: SectionMaterial) -> list[str]:
+    """The slide's own bullet lines (not its title, not its code): the key points when
+    the model gave none the lecture supports."""
+    lines = [x.strip(" -*•\t") for s in m.screens for x in s.on_screen_text.splitlines()]
+    code = "\n".join(m.code)
+    titles = {s.title for s in m.screens}
+    points = [x for x in dict.fromkeys(lines) if len(x.split()) >= 3]
+    return [x for x in points if x not in code and x not in titles][:MAX_KEY_POINTS]
+
+
+def described_code(m: SectionMaterial, text: str) -> str:
     """Code the model wrote for a program the speaker described, if it is real Python
     whose names occur in the lecture (a small model invents helpers); else ""."""
     block = first_fenced_block(text)
@@ -47,47 +87,81 @@ def described_code(m: TopicMaterial, text: str) -> str:
     return code if identifiers_supported(code, m.source_texts()) else ""
 
 
-def section(m: TopicMaterial, answers: Mapping[str, str]) -> Section:
-    """One topic's notebook section from its JSON answer (missing or broken: fallbacks)."""
-    data = json_object(answers.get(topic_key(m), ""))
+def _heading(m: SectionMaterial, data: Mapping[str, object]) -> str:
+    """The slide's title; else the model's heading when the section supports it; else one
+    from the speech."""
     heading = " ".join(string_field(data, "heading").strip("#*: ").split())
-    supported_heading = (
+    supported = (
         heading
-        if heading
         and len(heading.split()) <= MAX_TITLE_WORDS
-        and support(heading, vocabulary(*m.source_texts())) >= 0.7
-        else ""
+        and support(heading, vocabulary(*m.source_texts())) >= MIN_SUPPORT
     )
-    title = m.slide_title or supported_heading or m.title
-    parts = [escape_markdown(explanation(m, string_field(data, "explanation"))) or "*(no speech)*"]
+    return m.slide_title or (heading if supported else "") or m.title
+
+
+def section(
+    m: SectionMaterial,
+    answers: Mapping[str, str],
+    terms: Sequence[str],
+    link: Callable[[float], str],
+) -> TaughtSection:
+    """One section from its JSON answer (missing or broken: fallbacks)."""
+    data = json_object(answers.get(section_key(m), ""))
+    said, listed = string_field(data, "explanation"), string_list(data, "key_points")
+    explained, model_points = supported_sentences(m, said), supported_points(m, listed)
+    points = model_points or slide_points(m)
+    teaching = escape_markdown(explained or m.text) or "*(no speech)*"
+    if points:
+        teaching += "\n\n**Key points**\n\n" + "\n".join(f"- {escape_markdown(p)}" for p in points)
+    parts = [teaching]
     if m.voices:
         parts.append(m.voices)
     formulas = formula_markdown(f for s in m.screens for f in s.formulas())
     if formulas:
         parts.append(formulas)
     code = m.code or [c for c in [described_code(m, string_field(data, "code"))] if c]
-    questions = [q for q in (model_question(m, data), cloze_question(m)) if q is not None]
-    return Section(
-        title=title,
-        start=m.start,
-        end=m.end,
-        markdown="\n\n".join(parts),
-        image_path=m.image_path,
-        code=tuple(code),
-        extra_cells=quiz_cells(questions),
+    questions = _distinct(
+        [q for q in (model_question(m, data), cloze_question(m, terms)) if q is not None]
+    )
+    written = len(_model_sentences(said)) + sum(bool(p.strip()) for p in listed)
+    return TaughtSection(
+        section=Section(
+            title=_heading(m, data),
+            start=m.start,
+            end=m.end,
+            markdown="\n\n".join(parts),
+            image_path=m.image_path,
+            code=tuple(code),
+            extra_cells=quiz_cells(questions, link),
+        ),
+        material=m,
+        teaching=teaching,
+        questions=questions,
+        model_sentences=written,
+        kept_sentences=len(sentences(explained)) + len(model_points),
     )
 
 
-def shown_once(sections: list[Section]) -> list[Section]:
+def _distinct(questions: list[Question]) -> tuple[Question, ...]:
+    """One question per lecture sentence: two explained by the same sentence would repeat
+    it in the answers cell."""
+    kept: dict[str, Question] = {}
+    for q in questions:
+        kept.setdefault(q.explanation, q)
+    return tuple(kept.values())
+
+
+def shown_once(sections: list[TaughtSection]) -> list[TaughtSection]:
     """A keyframe only where it changes and a slide's code only in its first section: a
-    slide spanning two topics would otherwise repeat both (as the issue-2 notebook does)."""
+    slide spanning two sections would otherwise repeat both."""
     shown_code: set[str] = set()
     previous_image = None
     result = []
-    for s in sections:
+    for taught in sections:
+        s = taught.section
         code = tuple(c for c in s.code if c not in shown_code)
         shown_code.update(code)
         image = s.image_path if s.image_path != previous_image else None
         previous_image = s.image_path or previous_image
-        result.append(replace(s, code=code, image_path=image))
+        result.append(replace(taught, section=replace(s, code=code, image_path=image)))
     return result

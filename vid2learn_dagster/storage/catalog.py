@@ -57,7 +57,18 @@ VIEW_DOCS: dict[str, str] = {
     ),
     "chunks": "Transcript text grouped by scene: the units of the notebook sections.",
     "notebooks": "The generated Jupyter notebook of each video and its size.",
-    "visual_descriptions": "What each keyframe shows: description, on-screen text, code.",
+    "video_summary": (
+        "Each video in a few lines: abstract, keywords, hashtags and suggested questions "
+        "(JSON: question, answer, supporting times)."
+    ),
+    "notebook_sections": (
+        "Each notebook section: title, time span, supporting chunks, teaching text, code "
+        "cells, quiz questions (JSON) and the model sentences written and kept."
+    ),
+    "visual_descriptions": (
+        "What each keyframe shows: description, on-screen text, code, and the slide title "
+        "the reader saw (set larger than the rest)."
+    ),
     "rewritten_chunks": "Chunks rewritten by a language model into readable prose.",
     "blended_chunks": "Speech and on-screen content merged into one text per chunk.",
     "topic_segments": "Consecutive chunks grouped into topics.",

@@ -131,6 +131,35 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("model", STRING),
         ]
     ),
+    # One row per notebook section (issue 12): its bounds, the chunks that support it, the
+    # teaching text as written, its code cells, its quiz (JSON per question) and how many
+    # of the model's sentences the lecture supported.
+    "notebook_sections": pa.schema(
+        [
+            ("video_id", STRING),
+            ("section", INT),
+            ("title", STRING),
+            ("start", FLOAT),
+            ("end", FLOAT),
+            ("chunk_ids", pa.list_(INT)),
+            ("text", STRING),
+            ("code", pa.list_(STRING)),
+            ("questions", pa.list_(STRING)),
+            ("model_sentences", INT),
+            ("kept_sentences", INT),
+        ]
+    ),
+    # The whole video in a few lines (issue 12): abstract, keywords, hashtags, and suggested
+    # questions as JSON (question, answer, times: the seconds that support the answer).
+    "video_summary": pa.schema(
+        [
+            ("video_id", STRING),
+            ("abstract", STRING),
+            ("keywords", pa.list_(STRING)),
+            ("hashtags", pa.list_(STRING)),
+            ("questions", pa.list_(STRING)),
+        ]
+    ),
     "visual_descriptions": pa.schema(
         [
             ("video_id", STRING),
@@ -142,6 +171,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("has_code", BOOL),
             ("code", STRING),
             ("backend", STRING),
+            ("title", STRING),
         ]
     ),
     "rewritten_chunks": pa.schema(

@@ -20,6 +20,9 @@ class VisualDescription:
     has_code: bool
     code: str
     backend: str
+    # The slide's title as the reader saw it (the line set larger than the rest, issue 12),
+    # "" when none stands out; the notebook titles its sections with it.
+    title: str = ""
 
 
 def _within(code: str, other: str) -> bool:
@@ -58,6 +61,7 @@ def merge_readings(readings: Sequence[VisualDescription]) -> VisualDescription:
         has_code=bool(kept),
         code="\n\n".join(kept),
         backend=base.backend,
+        title=next((r.title for r in readings if r.title), ""),
     )
 
 

@@ -20,6 +20,11 @@ from vid2learn_dagster.vision.lines import (
     read_lines,
 )
 
+# A title is set this much larger than the slide's other text, and is one of its first
+# lines: a course band or kicker may sit above it in smaller type (issue 12's variants).
+TITLE_SCALE = 1.25
+TITLE_SEARCH_LINES = 2
+
 
 def analyse_image(rgb: np.ndarray, recognise: Recognizer, backend: str) -> VisualDescription:
     """Read a frame: page text and each panel on its own background, then describe it."""
@@ -42,28 +47,31 @@ def _code_run(body: Sequence[TextLine]) -> tuple[int, int]:
     return 0, 0
 
 
-def _title(page: Sequence[TextLine], others: Sequence[TextLine]) -> str:
-    """The first page line, when it is set larger than the other text (a slide title)."""
-    heights = [line.box.height for line in [*page[1:], *others]]
-    rest = float(np.median(heights)) if heights else 0.0
-    if not page or page[0].bullet or not rest:
-        return ""
-    return page[0].text if page[0].box.height >= 1.25 * rest else ""
+def _title_index(page: Sequence[TextLine], others: Sequence[TextLine]) -> int | None:
+    """Which of the first two page lines is the slide's title: the first set larger than
+    the other text (a course band or kicker above a title is smaller than it), if any."""
+    for index, line in enumerate(page[:TITLE_SEARCH_LINES]):
+        heights = [x.box.height for x in [*page, *others] if x is not line]
+        rest = float(np.median(heights)) if heights else 0.0
+        if not line.bullet and rest and line.box.height >= TITLE_SCALE * rest:
+            return index
+    return None
 
 
 def describe_lines(
     page: Sequence[TextLine], panels: Sequence[Sequence[TextLine]], backend: str
 ) -> VisualDescription:
     """Text in reading order, code listings laid out, and a one-paragraph description."""
-    title = _title(page, [line for block in panels for line in block])
-    body = list(page[1:] if title else page)
+    index = _title_index(page, [line for block in panels for line in block])
+    title = "" if index is None else page[index].text
+    body = [line for i, line in enumerate(page) if i != index]
     start, end = _code_run([line for line in body if not line.bullet])
     plain = [line for line in body if not line.bullet]
     code_lines = plain[start:end]
     # Pieces of the screen in reading order: (top, text, is code).
     pieces: list[tuple[int, str, bool]] = []
-    if title:
-        pieces.append((page[0].box.top, title, False))
+    if index is not None:
+        pieces.append((page[index].box.top, title, False))
     if code_lines:
         pieces.append((code_lines[0].box.top, layout_code(code_lines), True))
     for line in body:
@@ -84,6 +92,7 @@ def describe_lines(
         has_code=bool(code),
         code=code,
         backend=backend,
+        title=title,
     )
 
 

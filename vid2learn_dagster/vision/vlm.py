@@ -11,6 +11,7 @@ VLM_PROMPT = (
     "This is a keyframe from a lecture or tutorial video. Answer in JSON with: "
     '"description": one paragraph saying what the frame shows (slide title, diagram, '
     "code, person, chart); "
+    '"title": the slide\'s title as written, else ""; '
     '"on_screen_text": all readable text, top to bottom, one line per line; '
     '"has_code": true if program code is shown; '
     '"code": the code exactly as shown, indentation kept, else "".'
@@ -22,8 +23,9 @@ VLM_SCHEMA: dict[str, object] = {
         "on_screen_text": {"type": "string"},
         "has_code": {"type": "boolean"},
         "code": {"type": "string"},
+        "title": {"type": "string"},
     },
-    "required": ["description", "on_screen_text", "has_code", "code"],
+    "required": ["description", "title", "on_screen_text", "has_code", "code"],
 }
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")
 
@@ -49,4 +51,5 @@ def parse_vlm_answer(answer: str, backend: str) -> VisualDescription:
         has_code=bool(has_code) and bool(code),
         code=code if has_code else "",
         backend=backend,
+        title=" ".join(str(data.get("title") or "").split()),
     )
