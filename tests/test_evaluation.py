@@ -9,6 +9,7 @@ import pytest
 from vid2learn_dagster.quality.evaluation import (
     character_error_rate,
     normalize_words,
+    spoken_words,
     word_error_rate,
 )
 
@@ -70,3 +71,31 @@ def test_word_error_rate_compares_normalized_words_not_jiwers_defaults() -> None
     assert (
         jiwer.wer("And so, my fellow Americans: ask not!", "and so my fellow americans ask not") > 0
     )
+
+
+def test_word_error_rate_does_not_count_how_a_number_is_written() -> None:
+    """The script spells numbers out; Whisper writes digits. The same number is no error."""
+    assert word_error_rate("It shows one hundred and twenty.", "It shows 120.") == 0.0
+    assert (
+        word_error_rate("twenty twenty four had one thousand users", "2024 had 1,000 users") == 0.0
+    )
+    assert word_error_rate("The factorial is one.", "The factorial is 1.") == 0.0
+    assert word_error_rate("the second element", "the 2nd element") == 0.0
+    assert word_error_rate("pi is three point one four", "Pi is 3.14") == 0.0
+
+
+def test_word_error_rate_still_counts_a_different_number() -> None:
+    reference = "printing factorial of five shows one hundred and twenty"  # 120 is one word
+    assert word_error_rate(reference, "printing factorial of five shows 121") == pytest.approx(
+        1 / 6
+    )
+    assert word_error_rate(reference, "printing factorial of 4 shows 120") == pytest.approx(1 / 6)
+    # Whisper base's reading "100 and 20" is a different text, not a way of writing 120.
+    assert word_error_rate(reference, "printing factorial of five shows 100 and 20") == (
+        pytest.approx(3 / 6)
+    )
+
+
+def test_spoken_words_writes_numbers_as_whispers_normalizer_does() -> None:
+    words = spoken_words("Twenty-one items, 50% off: five dollars! One of them, I don\u2019t know")
+    assert words == ["21", "items", "50", "off", "5", "one", "of", "them", "i", "don't", "know"]

@@ -1,8 +1,11 @@
 """Error rates that score the pipeline against ground truth (tests and benchmarks).
 
 The edit distances are jiwer's (the maintained tool, issue 10); what is compared is ours.
-Word error rate compares normalized words, so a transcript is not penalised for casing or
-punctuation Whisper chose differently from the script. Character error rate keeps
+Word error rate compares normalized words, so a transcript is not penalised for casing,
+punctuation or number formatting Whisper chose differently from the script: the script
+spells "one hundred and twenty" where Whisper writes digits, so numbers are normalized the
+way Whisper's own English normalizer does (the field's standard for scoring Whisper; the
+`whisper-normalizer` package keeps it). Character error rate keeps
 whitespace by default because it also scores OCR'd code, where indentation is part of the
 program (jiwer's own CER would strip the text's ends).
 """
@@ -10,14 +13,21 @@ program (jiwer's own CER would strip the text's ends).
 from __future__ import annotations
 
 import re
-from typing import Literal
+from functools import cache
+from typing import TYPE_CHECKING, Literal
 
 import jiwer
+
+if TYPE_CHECKING:
+    from whisper_normalizer.english import EnglishNumberNormalizer
 
 # A number as written ("3.5", "1,000", "10:30"), or a word that may hold inner
 # apostrophes ("don't", "o'clock"); everything else (punctuation, hyphens, quotes) separates.
 _TOKEN = re.compile(r"\d+(?:[.,:]\d+)+|[^\W_]+(?:'[^\W_]+)*")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
+# A comma between digits groups thousands ("1,000"); Whisper's normalizer drops it first so
+# the number reads like the "1000" that "one thousand" becomes.
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d)")
 
 Whitespace = Literal["exact", "collapse", "ignore"]
 
@@ -38,11 +48,36 @@ def _rate(reference: str, hypothesis: str, *, characters: bool) -> float:
     return rate(reference, hypothesis, reference_transform=split, hypothesis_transform=split)
 
 
+@cache
+def _number_normalizer() -> EnglishNumberNormalizer:
+    # Imported here: only scoring needs it, not the grounding that shares normalize_words.
+    from whisper_normalizer.english import EnglishNumberNormalizer
+
+    return EnglishNumberNormalizer()
+
+
+def spoken_words(text: str) -> list[str]:
+    """`normalize_words`, then English numbers as Whisper's normalizer writes them.
+
+    Spelled numbers become digits ("one hundred and twenty" -> "120", "twenty twenty four"
+    -> "2024", "second" -> "2nd"), on both sides of a comparison, so only a different
+    number, not a different way of writing it, counts. The normalizer's own conventions
+    come with it: a lone "1" reads "one" (it is as often a pronoun), and the "$", "%" and
+    "-" it writes are dropped again like any punctuation.
+    """
+    words = " ".join(_THOUSANDS.sub("", word) for word in normalize_words(text))
+    return _TOKEN.findall(_number_normalizer()(words))
+
+
 def word_error_rate(reference: str, hypothesis: str) -> float:
-    """Word edits needed to turn the hypothesis into the reference, per reference word."""
+    """Word edits needed to turn the hypothesis into the reference, per reference word.
+
+    The words compared are `spoken_words`: casing, punctuation and number formatting
+    do not count.
+    """
     return _rate(
-        " ".join(normalize_words(reference)),
-        " ".join(normalize_words(hypothesis)),
+        " ".join(spoken_words(reference)),
+        " ".join(spoken_words(hypothesis)),
         characters=False,
     )
 
