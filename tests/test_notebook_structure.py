@@ -17,20 +17,27 @@ from vid2learn_dagster.notebook.titles import (
     screen_furniture,
     speech_title,
 )
+from vid2learn_dagster.notebook.walkthrough import code_notes
 
 NO_WORDS = pd.DataFrame({"start": [], "end": [], "word": [], "probability": []})
 NO_CORRECTIONS = pd.DataFrame({"start": [], "end": [], "heard": [], "corrected": []})
 
 
-def lecture(scenes: list[int], topics: list[int], screens: dict[int, str], **tables):
-    """Section materials for chunks of 10 s on the given scenes and topics."""
+def lecture(
+    scenes: list[int],
+    topics: list[int],
+    screens: dict[int, str],
+    chunk_seconds: float = 10.0,
+    **tables,
+):
+    """Section materials for chunks of `chunk_seconds` on the given scenes and topics."""
     n = len(scenes)
     chunks = pd.DataFrame(
         {
             "chunk_id": range(n),
             "scene": scenes,
-            "start": [10.0 * i for i in range(n)],
-            "end": [10.0 * i + 9 for i in range(n)],
+            "start": [chunk_seconds * i for i in range(n)],
+            "end": [chunk_seconds * (i + 1) - 1 for i in range(n)],
             "text": [f"we talk about binary search part {i}" for i in range(n)],
             "speaker": ["lecturer"] * n,
             "image_path": [None] * n,
@@ -160,3 +167,28 @@ def test_no_question_rests_on_a_doubted_or_corrected_word():
     assert cloze_question(SECTION, TERMS) is not None
     assert cloze_question(doubting, TERMS) is not None
     assert "binary" not in json.dumps(cloze_question(doubting, TERMS).__dict__).lower()
+
+
+def test_the_code_is_explained_line_by_line_in_the_lectures_words():
+    code = (
+        "def linear_search(items, target):\n"
+        "    for index, item in enumerate(items):  # walk the list\n"
+        "        if item == target:\n"
+        "            return index\n"
+        "    return -1"
+    )
+    spoken = [
+        "Today we compare two ways to find an item.",
+        "This function walks through the list with enumerate.",
+        "It returns the index as soon as the item matches the target.",
+    ]
+    assert code_notes(code, spoken) == [
+        ("for index, item in enumerate(items):  # walk the list", spoken[1]),
+        ("return index", spoken[2]),
+    ], "an everyday word said twice (item) explains no line"
+    assert code_notes(code, ["Nothing here names the code."]) == []
+
+
+def test_an_hour_on_one_image_gets_a_section_every_few_minutes():
+    sections = lecture([1] * 60, [0] * 60, {1: "Cover"}, chunk_seconds=60.0)
+    assert len(sections) == 12 and all(s.end - s.start < 300 for s in sections)

@@ -31,6 +31,9 @@ MAX_TITLE_WORDS = 10
 # the term correction already treats a word as unsure (`TermSettings.unsure_below`).
 UNSURE_BELOW = TermSettings().unsure_below
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
+# Where one slide stays up for long, a section still ends within about five minutes:
+# topic segmentation sees a long slide in units of several chunks, too coarse alone.
+MAX_SECTION_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,7 @@ class _Run:
     """A section being gathered: its chunks in order and the slide title it stands under."""
 
     title: str
+    start: float
     chunk_ids: list[int] = field(default_factory=list)
 
 
@@ -114,7 +118,8 @@ def _section_runs(
     - a slide without a readable title continues the section while the speech stays on its
       topic (`topic_segments` says so) and starts one where the topic shifts;
     - inside one long slide (a talking head, a whiteboard, one static image for an hour) a
-      topic shift starts a section, titled from its speech.
+      topic shift starts a section, titled from its speech, and so does the first chunk
+      after `MAX_SECTION_SECONDS` where the topic never shifts.
     """
     runs: list[_Run] = []
     previous: dict | None = None
@@ -125,15 +130,16 @@ def _section_runs(
             int(previous["chunk_id"])
         )
         same_slide = previous is not None and scene == int(previous["scene"]) != NO_SCENE
+        long = bool(runs) and float(chunk["start"]) - runs[-1].start >= MAX_SECTION_SECONDS
         if not runs:
-            runs.append(_Run(title))
+            runs.append(_Run(title, float(chunk["start"])))
         elif same_slide:
-            if shifted:
-                runs.append(_Run(""))
+            if shifted or long:
+                runs.append(_Run("", float(chunk["start"])))
         elif title and not same_title(title, runs[-1].title):
-            runs.append(_Run(title))
+            runs.append(_Run(title, float(chunk["start"])))
         elif not title and shifted:
-            runs.append(_Run(""))
+            runs.append(_Run("", float(chunk["start"])))
         runs[-1].chunk_ids.append(chunk_id)
         previous = chunk
     return runs

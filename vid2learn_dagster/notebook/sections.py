@@ -27,7 +27,8 @@ from vid2learn_dagster.notebook.formulas import formula_markdown
 from vid2learn_dagster.notebook.materials import MAX_TITLE_WORDS, SectionMaterial
 from vid2learn_dagster.notebook.prompts import section_key
 from vid2learn_dagster.notebook.quiz import Question, cloze_question, model_question, quiz_cells
-from vid2learn_dagster.notebook.rendering import Section, escape_markdown
+from vid2learn_dagster.notebook.rendering import Cell, Section, escape_markdown
+from vid2learn_dagster.notebook.walkthrough import code_notes, walkthrough_markdown
 
 MAX_KEY_POINTS = 3
 
@@ -132,7 +133,7 @@ def section(
             markdown="\n\n".join(parts),
             image_path=m.image_path,
             code=tuple(code),
-            extra_cells=quiz_cells(questions, link),
+            extra_cells=_walkthroughs(m) + quiz_cells(questions, link),
         ),
         material=m,
         teaching=teaching,
@@ -140,6 +141,14 @@ def section(
         model_sentences=written,
         kept_sentences=len(sentences(explained)) + len(model_points),
     )
+
+
+def _walkthroughs(m: SectionMaterial) -> tuple[Cell, ...]:
+    """After the slide's code, what it does in the lecture's words (one cell per listing
+    the speech talks about)."""
+    spoken = [text for _, text in m.spoken]
+    notes = [walkthrough_markdown(code_notes(code, spoken), escape_markdown) for code in m.code]
+    return tuple(Cell(note) for note in notes if note)
 
 
 def _distinct(questions: list[Question]) -> tuple[Question, ...]:
