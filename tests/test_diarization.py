@@ -1,11 +1,11 @@
 """Offline diarization against real references (DER vs RTTM) and the edge cases a pipeline meets.
 
 The offline backend loads once per session; each reference file is diarized once.
-DER is strict (no collar, overlaps scored): this composition measured 19.5 % (AMI dev00)
-and 11.4 % (pyannote's sample.wav); 25 % is the floor that still catches a broken
+DER is strict (no collar, overlaps scored): this composition measured 18.7 % (AMI dev00)
+and 9.5 % (pyannote's sample.wav); 25 % is the floor that still catches a broken
 clustering or a lost overlap model. Nine 30 s AMI train clips (1-4 voices, quiet far-field
 speech) hold the offline backend to issue 11's floors: it was tuned on trn01-trn06 only
-(mean 31 %), trn07-trn09 are the unseen check.
+(mean 29.8 %), trn07-trn09 are the unseen check (45.8 %).
 """
 
 from __future__ import annotations
@@ -92,9 +92,12 @@ def ami_train(diarizer, shared_data) -> dict[str, tuple[float, int, int]]:
     return scores
 
 
-def test_every_ami_clip_with_speech_gets_a_speaker(ami_train):
-    """trn01 is quiet far-field speech that pyannote's rounded speaker count left empty."""
-    assert {uri: found for uri, (_, found, _) in ami_train.items() if found == 0} == {}
+def test_every_ami_clip_gets_a_speaker_and_at_most_twice_its_speakers(ami_train):
+    """trn01 is quiet far-field speech that pyannote's rounded speaker count left empty;
+    trn09 (unseen, 3 voices) was split into 7 before clusters were compared only on
+    windows that share no audio."""
+    counts = {uri: (found, true) for uri, (_, found, true) in ami_train.items()}
+    assert {uri: ft for uri, ft in counts.items() if not 1 <= ft[0] <= 2 * ft[1]} == {}
 
 
 def test_der_floor_on_the_ami_clips_tuned_on(ami_train):
@@ -106,12 +109,12 @@ def test_der_floor_on_the_ami_clips_tuned_on(ami_train):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="unresolved (issue 11): spectral clustering splits trn09 (49 windows, two voices "
-    "talking over each other) into 7 speakers, which lifts the nine-clip mean to 39 %",
+    reason="unresolved (issue 11): the nine-clip mean is 35.2 %; the unseen trn07 and trn08 "
+    "(52 %) lose 37-44 % of their speaker time as missed speech, mostly voices over "
+    "another that the segmentation counts as one",
 )
-def test_der_floor_on_all_nine_ami_clips_and_no_over_split(ami_train):
+def test_der_floor_on_all_nine_ami_clips(ami_train):
     assert np.mean([der for der, _, _ in ami_train.values()]) <= MAX_AMI_TRAIN_MEAN_DER
-    assert all(found <= 2 * true for _, found, true in ami_train.values()), ami_train
 
 
 def test_auto_backend_without_a_token_is_offline(monkeypatch):

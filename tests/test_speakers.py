@@ -283,6 +283,41 @@ def test_few_windows_of_three_meeting_voices_are_three_speakers():
     assert set(cluster_embeddings(one_voice).tolist()) == {0}
 
 
+def _overlapping_windows(rng: np.random.Generator, centre: np.ndarray, n: int) -> np.ndarray:
+    """n windows 0.6 s apart, each hearing five 0.3 s pieces of sound: neighbours share
+    pieces, so they look alike whoever speaks, as 1.5 s CAM++ windows 0.6 s apart do."""
+    pieces = rng.normal(size=(2 * n + 3, 192))
+    return np.stack([centre + pieces[2 * i : 2 * i + 5].sum(axis=0) / np.sqrt(5) for i in range(n)])
+
+
+def test_overlapping_windows_of_one_voice_are_one_speaker():
+    """30 s of one noisy voice (AMI trn09's failure, where spectral clustering cut one
+    stretch of speech into pieces that each looked tight): told which windows share audio,
+    clustering compares only those that do not and merges the pieces; two voices laid out
+    the same way stay two."""
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(2, 192))
+    times = np.array([(0.6 * i, 0.6 * i + 1.5) for i in range(50)])
+    one_voice = _overlapping_windows(rng, a, 50)
+    assert set(cluster_embeddings(one_voice, windows=times).tolist()) == {0}
+    two = np.vstack(
+        [_overlapping_windows(rng, a, 25), _overlapping_windows(rng, 0.6 * a + 0.8 * b, 25)]
+    )
+    two_times = np.vstack([times[:25], times[:25] + 20.0])
+    assert cluster_embeddings(two, windows=two_times).tolist() == [0] * 25 + [1] * 25
+
+
+def test_a_small_cluster_unlike_every_other_stays_a_speaker():
+    """A 2-window reply 0.3-0.4 alike to the one voice around it (AMI trn06) is another
+    speaker; 2 windows of the same voice still join it."""
+    rng = np.random.default_rng(3)
+    main, other = rng.normal(size=(2, 192))
+    reply = 0.35 * main / np.linalg.norm(main) + 0.94 * other / np.linalg.norm(other)
+    windows = np.vstack([_voice(rng, main, 40, 0.7), _voice(rng, reply * 14, 2, 0.9)])
+    assert cluster_embeddings(windows).tolist() == [0] * 40 + [1] * 2
+    assert set(cluster_embeddings(_voice(rng, main, 42, 0.7)).tolist()) == {0}
+
+
 def test_a_short_question_in_its_own_region_stays_another_voice():
     """A lecture: 60 lecturer windows in 5 regions, then a 2-window question whose voice is
     0.45-alike to the lecturer's (espeak voices in `same_layout`): it must get its own

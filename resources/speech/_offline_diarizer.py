@@ -101,7 +101,12 @@ class OfflineDiarizer:
         if not windows:
             return SpeakerTurns([], [])
         labels = cluster_embeddings(
-            self._embed(waveform, windows), num_speakers, min_speakers, max_speakers, regions
+            self._embed(waveform, windows),
+            num_speakers,
+            min_speakers,
+            max_speakers,
+            regions,
+            np.array(windows),
         )
         window_frames = np.rint((np.array(windows) - frame_start) / frame_step).astype(int)
         k = int(labels.max()) + 1
