@@ -129,7 +129,7 @@ SECTION = SectionMaterial(
         (9.0, "It needs a sorted list."),
     ),
 )
-TERMS = ["linear", "queue", "stack", "index", "ranges"]
+TERMS = {"linear": True, "queue": True, "stack": True, "index": False, "ranges": False}
 MC = {
     "question": "What does binary search halve at every step?",
     "options": ["the sorted range", "the stack", "the queue"],
@@ -187,6 +187,20 @@ def test_the_code_is_explained_line_by_line_in_the_lectures_words():
         ("return index", spoken[2]),
     ], "an everyday word said twice (item) explains no line"
     assert code_notes(code, ["Nothing here names the code."]) == []
+
+
+def test_code_is_matched_as_it_is_read_aloud():
+    """Operators and numbers are said as words ("n minus one"), verbs take endings."""
+    code = "def factorial(n):\n    if n == 0:\n        return 1\n    return n * factorial(n - 1)"
+    spoken = [
+        "We define a function called factorial. If n is zero, the factorial is 1.",
+        "Otherwise, we multiply n by the factorial of n minus 1.",
+    ]
+    assert [line for line, _ in code_notes(code, spoken)] == [
+        "def factorial(n):",
+        "if n == 0:",
+        "return n * factorial(n - 1)",
+    ]
 
 
 def test_an_hour_on_one_image_gets_a_section_every_few_minutes():

@@ -71,6 +71,13 @@ def _audience(answer: str, materials: Sequence[SectionMaterial], title: str) -> 
     return f"Anyone learning about {escape_markdown(title)}. Prerequisites: {needs}."
 
 
+def _lecture_subject(source: VideoSource, materials: Sequence[SectionMaterial]) -> str:
+    """What the lecture is about: its first slide's title (a title slide names it), else the
+    video's title (for a local file, only its name)."""
+    first = _subject(materials[0]) if materials else ""
+    return first or source.title
+
+
 def abstract(materials: Sequence[SectionMaterial], overview: Mapping[str, object]) -> str:
     """The model's introduction where the lecture supports it, else its first sentences."""
     first_sentences = " ".join(sentences(" ".join(m.speech or m.text for m in materials))[:2])
@@ -98,7 +105,9 @@ def introduction(
             "## Introduction",
             abstract(materials, overview) or "*This video has no speech to summarize.*",
             "### Audience and prerequisites",
-            _audience(string_field(overview, "audience"), materials, source.title),
+            _audience(
+                string_field(overview, "audience"), materials, _lecture_subject(source, materials)
+            ),
             "### Learning outcomes\n\nAfter this notebook you can:",
             "\n".join(f"- {escape_markdown(o)}" for o in outcomes) or "- *(no topics found)*",
             "### Roadmap",

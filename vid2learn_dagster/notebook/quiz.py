@@ -95,10 +95,11 @@ def model_question(m: SectionMaterial, data: Mapping[str, object]) -> Question |
     return Question(question, tuple(options), matches[0], evidence, _said_at(m, evidence))
 
 
-def cloze_question(m: SectionMaterial, lecture_terms: Sequence[str]) -> Question | None:
+def cloze_question(m: SectionMaterial, lecture_terms: Mapping[str, bool]) -> Question | None:
     """One of the section's sentences with its key term blanked; the options are that term
-    and terms the lecture uses elsewhere, of the most similar length (`lecture_terms`,
-    shown on screen first). The key term is the longest content word also on the slide
+    and terms the lecture uses elsewhere (`lecture_terms`): shown on a slide first (a term
+    the lecturer chose to show is a plausible answer; "otherwise" is not), then of the most
+    similar length. The key term is the longest content word also on the slide
     (what the lecturer chose to show), else the sentence's longest content word."""
     shown = vocabulary(*(s.on_screen_text for s in m.screens))
     candidates = [
@@ -116,16 +117,16 @@ def cloze_question(m: SectionMaterial, lecture_terms: Sequence[str]) -> Question
     in_sentence = set(content_words(sentence))
     others = [
         t
-        for t in dict.fromkeys(lecture_terms)
-        if content_words(t)
-        and content_words(t)[0] not in in_sentence
-        and t.lower() not in m.doubtful
+        for t in lecture_terms
+        if content_words(t) and content_words(t)[0] not in in_sentence and t not in m.doubtful
     ]
-    distractors = sorted(others, key=lambda t: abs(len(t) - len(term)))[: MAX_OPTIONS - 1]
+    distractors = sorted(others, key=lambda t: (not lecture_terms[t], abs(len(t) - len(term))))[
+        : MAX_OPTIONS - 1
+    ]
     if len(distractors) < MIN_OPTIONS - 1:
         return None
-    # The answer's place among the options comes from the sentence, so it varies between
-    # questions but is the same on every run (a notebook re-rendered is the same file).
+    # In alphabetical order: the answer's place varies between questions (not always A)
+    # and is the same on every run (a notebook re-rendered is the same file).
     options = sorted([term.lower(), *(d.lower() for d in distractors)])
     blanked = re.sub(rf"\b{re.escape(term)}\b", BLANK, sentence, count=1)
     return Question(
@@ -137,12 +138,15 @@ def cloze_question(m: SectionMaterial, lecture_terms: Sequence[str]) -> Question
     )
 
 
-def lecture_terms(materials: Sequence[SectionMaterial]) -> list[str]:
-    """The lecture's terms for distractors: content words on its slides, then in its speech,
-    each once; words the transcript doubts are left out by the caller."""
+def lecture_terms(materials: Sequence[SectionMaterial]) -> dict[str, bool]:
+    """The lecture's terms for distractors, lowercase, each with whether a slide shows it:
+    content words on its slides, then in its speech; words the transcript doubts are left
+    out by the caller."""
     shown = [w for m in materials for s in m.screens for w in _TERM.findall(s.on_screen_text)]
     said = [w for m in materials for w in _TERM.findall(m.speech)]
-    return [w.lower() for w in dict.fromkeys(shown + said) if len(w) > 3 and content_words(w)]
+    on_slides = {w.lower() for w in shown}
+    terms = dict.fromkeys(w.lower() for w in shown + said if len(w) > 3 and content_words(w))
+    return {t: t in on_slides for t in terms}
 
 
 def quiz_cells(questions: Sequence[Question], link: Callable[[float], str]) -> tuple[Cell, ...]:

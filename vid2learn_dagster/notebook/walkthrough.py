@@ -3,25 +3,66 @@ names something in the code, beside the line it names (issue 12 item 1).
 
 The explanation is the lecture's own words, so it cannot be wrong about the code in ways
 the lecturer was not; a line nobody talks about gets no note. A sentence is matched to
-the code line whose content words it says most, an identifier read as its words
-(`linear_search` is "linear search"; comments are not code), each line explained once:
+the code line whose words it says most, code read as a speaker says it (`linear_search`
+is "linear search", `n - 1` "n minus one"; comments are not code), each line explained once:
 "This function walks through the list with enumerate" → `for index, item in
 enumerate(items):`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
-from vid2learn_dagster.language.grounding import content_words, sentences
+from vid2learn_dagster.language.grounding import STOPWORDS, sentences
 
 MAX_NOTES = 6
 MIN_SHARE = 1 / 3
+# Code read aloud: an operator or keyword is said as a word ("n minus one", "we define").
+_SAID_AS = {
+    "def": "define",
+    "*": "multiply",
+    "times": "multiply",
+    "-": "minus",
+    "+": "plus",
+    "/": "divide",
+    "//": "divide",
+    "%": "remainder",
+    "**": "power",
+    "==": "equal",
+    "<": "less",
+    ">": "greater",
+}
+_NUMBERS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
+_CODE_TOKEN = re.compile(r"[A-Za-z]+|\d+|==|//|\*\*|[-+*/%<>]")
+_SPOKEN_TOKEN = re.compile(r"[A-Za-z]+|\d+")
+
+
+def _stem(word: str) -> str:
+    """Crude suffixes off ("printing" and "print", "divided" and "divide" meet)."""
+    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2 and not word.endswith("ss"):
+            word = word[: -len(suffix)] + keep
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 3 else word
+
+
+def _words(tokens: list[str]) -> set[str]:
+    """Tokens as the words a speaker would say, stemmed; function words dropped."""
+    said = set()
+    for token in tokens:
+        word = token.lower()
+        if word.isdigit():
+            word = _NUMBERS[int(word)] if int(word) < len(_NUMBERS) else word
+        word = _SAID_AS.get(word, word)
+        if word not in STOPWORDS and (len(word) > 2 or word.isdigit()):
+            said.add(_stem(word))
+    return said
 
 
 def _names(line: str) -> set[str]:
-    """The content words a code line names (its comment left out)."""
-    return set(content_words(line.split("#", 1)[0].replace("_", " ")))
+    """What a code line says (its comment left out; `linear_search` is two words)."""
+    return _words(_CODE_TOKEN.findall(line.split("#", 1)[0].replace("_", " ")))
 
 
 def code_notes(code: str, spoken: Sequence[str]) -> list[tuple[str, str]]:
@@ -35,7 +76,7 @@ def code_notes(code: str, spoken: Sequence[str]) -> list[tuple[str, str]]:
     lines = [line.rstrip() for line in code.splitlines() if line.strip()]
     named = [_names(line) for line in lines]
     said = [s for text in spoken for s in sentences(text)]
-    words = [set(content_words(s)) for s in said]
+    words = [_words(_SPOKEN_TOKEN.findall(s)) for s in said]
     # A word few sentences say is the more telling ("enumerate" against "item").
     rarity = {w: 1 / sum(w in ws for ws in words) for ws in words for w in ws}
     scored = sorted(
