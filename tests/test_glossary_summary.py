@@ -77,3 +77,14 @@ def test_the_summary_asks_the_sections_questions_then_the_glossarys():
     assert summary.questions[0].answer == "a sorted list" and summary.questions[0].times == (5.0,)
     row = summary.table().iloc[0]
     assert json.loads(row["questions"][1])["times"] == [5.0] and row["abstract"] == "An abstract."
+
+
+def test_few_terms_are_filled_out_with_the_slides_subjects():
+    titled = SectionMaterial(**{**MORE.__dict__, "slide_title": "Halving the range"})
+    summary = video_summary(
+        "v",
+        "",
+        [TaughtSection(Section("Summary", 0.0, 1.0, ""), titled, "", (), 0, 0)],
+        glossary([SEARCH, MORE]),
+    )
+    assert summary.keywords == ("binary search", "sorted list", "halving the range")

@@ -31,8 +31,8 @@ TRANSCRIPTS = [
 VARIABLES = {
     "rewrite": {"text": TRANSCRIPTS[1]},
     "blend": {"title": "Lists", "points": "- ordered\n- indexed from zero"},
-    "notebook_intro": {"outline": "1. Lists\n2. Dictionaries\n3. Loops"},
-    "notebook_section": {"text": TRANSCRIPTS[2], "code": '"" (no code)'},
+    "notebook_intro": {"outline": "1. Lists\n2. Dictionaries\n3. Loops", "language": "English"},
+    "notebook_section": {"text": TRANSCRIPTS[2], "code": '"" (no code)', "language": "English"},
 }
 
 

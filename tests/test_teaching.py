@@ -218,6 +218,12 @@ def test_one_json_prompt_per_section_and_one_for_the_overview():
     ]
 
 
+def test_the_prompts_ask_for_the_videos_language():
+    prompts = notebook_prompts(MATERIALS, "de")
+    assert all("Language: German\n" in p[-1]["content"] for p in prompts.values())
+    assert "Language: English\n" in notebook_prompts(MATERIALS)[OVERVIEW][-1]["content"]
+
+
 def test_every_prompt_starts_with_the_same_system_message():
     prompts = [*notebook_prompts(MATERIALS).values(), *rewrite_prompts(CHUNKS)]
     prompts += blend_prompts(SLIDE_CHUNKS, SLIDE_CHUNKS, SLIDE_VISUALS)

@@ -100,7 +100,10 @@ def notebook(
             term_corrections[video],
             language=_language(transcript_segments[video]),
         )
-    prompts = {video: notebook_prompts(m) for video, m in materials.items()}
+    prompts = {
+        video: notebook_prompts(m, _language(transcript_segments[video]))
+        for video, m in materials.items()
+    }
     result = run_task(llm, NOTEBOOK, {v: list(p.values()) for v, p in prompts.items()})
     tokens, step = usage_metadata(result, {v: video_seconds(source_video[v]) for v in materials})
 

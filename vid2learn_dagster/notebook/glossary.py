@@ -69,6 +69,12 @@ def _definition(term: str, materials: Sequence[SectionMaterial]) -> tuple[str, f
     )
 
 
+def subject_of(m: SectionMaterial) -> str:
+    """A section's slide title when it names a subject ("Summary" names a role)."""
+    words = {w.lower() for w in re.findall(r"[A-Za-z]+", m.slide_title)}
+    return m.slide_title if words and not words <= GENERIC else ""
+
+
 def glossary(materials: Sequence[SectionMaterial]) -> list[Term]:
     """The lecture's terms in the order it defines them."""
     found = []

@@ -21,7 +21,7 @@ from vid2learn_dagster.language.llm_output import (
     strip_echo,
     without_fenced_blocks,
 )
-from vid2learn_dagster.notebook.glossary import GENERIC, Term
+from vid2learn_dagster.notebook.glossary import Term, subject_of
 from vid2learn_dagster.notebook.materials import SectionMaterial, outline
 from vid2learn_dagster.notebook.rendering import VideoSource, clock, escape_markdown, timestamp_url
 from vid2learn_dagster.vision.code_detection import code_language
@@ -71,10 +71,10 @@ def _audience(answer: str, materials: Sequence[SectionMaterial], title: str) -> 
     return f"Anyone learning about {escape_markdown(title)}. Prerequisites: {needs}."
 
 
-def _lecture_subject(source: VideoSource, materials: Sequence[SectionMaterial]) -> str:
+def _lecturesubject_of(source: VideoSource, materials: Sequence[SectionMaterial]) -> str:
     """What the lecture is about: its first slide's title (a title slide names it), else the
     video's title (for a local file, only its name)."""
-    first = _subject(materials[0]) if materials else ""
+    first = subject_of(materials[0]) if materials else ""
     return first or source.title
 
 
@@ -106,7 +106,7 @@ def introduction(
             abstract(materials, overview) or "*This video has no speech to summarize.*",
             "### Audience and prerequisites",
             _audience(
-                string_field(overview, "audience"), materials, _lecture_subject(source, materials)
+                string_field(overview, "audience"), materials, _lecturesubject_of(source, materials)
             ),
             "### Learning outcomes\n\nAfter this notebook you can:",
             "\n".join(f"- {escape_markdown(o)}" for o in outcomes) or "- *(no topics found)*",
@@ -114,12 +114,6 @@ def introduction(
             "\n".join(roadmap) or "*(no sections)*",
         ]
     )
-
-
-def _subject(m: SectionMaterial) -> str:
-    """A section's slide title when it names a subject ("Summary" names a role)."""
-    words = {w.lower() for w in re.findall(r"[A-Za-z]+", m.slide_title)}
-    return m.slide_title if words and not words <= GENERIC else ""
 
 
 def _skill(code: Sequence[str], subject: str) -> str:
@@ -133,7 +127,7 @@ def _skill(code: Sequence[str], subject: str) -> str:
 def skills(materials: Sequence[SectionMaterial]) -> list[str]:
     """Learning outcomes from the lecture itself, as skills: writing the code a section
     shows, explaining the subject a section's slide names (never "Explain Summary")."""
-    found = [_skill(m.code, subject) for m in materials if (subject := _subject(m))]
+    found = [_skill(m.code, subject) for m in materials if (subject := subject_of(m))]
     return list(dict.fromkeys(found))[:5]
 
 
@@ -157,7 +151,7 @@ def conclusion(materials: Sequence[SectionMaterial], overview: Mapping[str, obje
     taught = [
         f"- **{escape_markdown(m.title)}**: {escape_markdown(first)}"
         for m in materials
-        if _subject(m) or not m.slide_title
+        if subject_of(m) or not m.slide_title
         for first in sentences(m.text or m.speech)[:1]
     ]
     text = _prose(string_field(overview, "conclusion"), materials, "")

@@ -60,6 +60,26 @@ NOTEBOOK = LLMTask(
 )
 TASKS = (NOTEBOOK,)
 OVERVIEW = "overview"
+# The languages most lectures are in, by Whisper's code; the Qwen2.5 models write all of
+# them (its model card lists 29 languages).
+LANGUAGE_NAMES = {
+    "en": "English",
+    "de": "German",
+    "es": "Spanish",
+    "fr": "French",
+    "it": "Italian",
+    "pt": "Portuguese",
+    "nl": "Dutch",
+    "ru": "Russian",
+    "pl": "Polish",
+    "tr": "Turkish",
+    "ar": "Arabic",
+    "zh": "Chinese",
+    "ja": "Japanese",
+    "ko": "Korean",
+    "vi": "Vietnamese",
+    "hi": "Hindi",
+}
 # The "code" field's instruction: write the program a section describes, unless its slides
 # show code already (then the model need not spend tokens on it).
 _WRITE_CODE = (
@@ -72,13 +92,25 @@ def section_key(m: SectionMaterial) -> str:
     return f"section:{m.number}"
 
 
-def notebook_prompts(materials: Sequence[SectionMaterial]) -> dict[str, Messages]:
-    """Prompts by key: the overview (from the outline), then one per section with text."""
+def language_name(code: str) -> str:
+    """The English name of the language Whisper detected, for "Write in ..." (issue 12: the
+    notebook in the video's language); the code itself where it is not listed."""
+    return LANGUAGE_NAMES.get(code, code or "English")
+
+
+def notebook_prompts(
+    materials: Sequence[SectionMaterial], language: str = "en"
+) -> dict[str, Messages]:
+    """Prompts by key: the overview (from the outline), then one per section with text;
+    each asks for the video's language (`language`, Whisper's ISO 639-1 code)."""
+    name = language_name(language)
     prompts: dict[str, Messages] = {}
     if materials:
-        prompts[OVERVIEW] = render("notebook_intro", outline=outline(materials))
+        prompts[OVERVIEW] = render("notebook_intro", outline=outline(materials), language=name)
     for m in materials:
         if m.text:
             code = _NO_CODE if m.code else _WRITE_CODE
-            prompts[section_key(m)] = render("notebook_section", text=m.text, code=code)
+            prompts[section_key(m)] = render(
+                "notebook_section", text=m.text, code=code, language=name
+            )
     return prompts

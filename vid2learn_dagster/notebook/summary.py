@@ -2,7 +2,8 @@
 and hashtags, and suggested questions each with an answer and the moments that support it.
 
 Built from what the notebook already checked, so it says nothing the notebook does not:
-the abstract is the introduction's, the keywords are the glossary's terms, and the
+the abstract is the introduction's, the keywords are the glossary's terms (and the slides'
+subjects where the lecture repeats fewer than five terms), and the
 questions are the sections' model questions (their answers supported by the section, their
 moment the sentence that says so), then "What does “...” mean?" for glossary terms, answered by the
 lecture's defining sentence.
@@ -16,13 +17,13 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-from vid2learn_dagster.notebook.glossary import Term
+from vid2learn_dagster.notebook.glossary import Term, subject_of
 from vid2learn_dagster.notebook.quiz import BLANK
 from vid2learn_dagster.notebook.sections import TaughtSection
 from vid2learn_dagster.storage.tables import SCHEMAS
 
 QUESTIONS = 5
-MAX_KEYWORDS = 10
+MIN_KEYWORDS, MAX_KEYWORDS = 5, 10
 
 
 @dataclass(frozen=True)
@@ -68,9 +69,12 @@ def video_summary(
     defined = [
         SuggestedQuestion(f"What does “{t.term}” mean?", t.definition, (t.time,)) for t in terms
     ]
+    keywords = [t.term for t in terms]
+    if len(keywords) < MIN_KEYWORDS:  # few repeated terms: the slides' subjects too
+        keywords += [s.lower() for t in sections if (s := subject_of(t.material))]
     return VideoSummary(
         video_id=video_id,
         abstract=abstract,
-        keywords=tuple(t.term for t in terms[:MAX_KEYWORDS]),
+        keywords=tuple(dict.fromkeys(keywords))[:MAX_KEYWORDS],
         questions=tuple((asked + defined)[:QUESTIONS]),
     )
