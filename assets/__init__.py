@@ -11,6 +11,7 @@ from assets.quality.checks import STAGE_CHECKS
 from assets.speech.speaker_turns import speaker_turns
 from assets.speech.transcript import transcript
 from assets.topics.topic_segments import topic_segments
+from assets.vision.code_snippets import code_snippets
 from assets.vision.keyframes import keyframes
 from assets.vision.reading_frames import reading_frames
 from assets.vision.visual_descriptions import visual_descriptions
@@ -20,6 +21,7 @@ from assets.vision.visual_descriptions import visual_descriptions
 # (assets/common/batches.py); the others take one video.
 BATCHED_STAGE_ASSETS = [
     visual_descriptions,
+    code_snippets,
     term_corrections,
     rewritten_chunks,
     blended_chunks,

@@ -135,6 +135,28 @@ def test_notebook_sections_record_what_supports_each_section(lecture_run):
     assert evaluation.passed, evaluation.description
 
 
+def test_pausing_inside_a_code_slide_gives_its_code_and_elsewhere_its_title(lecture_run, capsys):
+    from vid2learn_dagster.app.cli import main
+
+    _, key, _ = lecture_run
+    for slide in ground_truth()["slides"]:
+        middle = (slide["start"] + slide["end"]) / 2
+        assert main(["code", key, f"{middle:.1f}", "--format", "json"]) == 0
+        answer = json.loads(capsys.readouterr().out)
+        if slide["code"]:
+            assert answer["kind"] in {"CODE", "MIXED"}, slide["title"]
+            assert character_error_rate(slide["code"].strip("\n"), answer["code"]) <= 0.03
+        else:
+            assert answer == {
+                "video_id": key,
+                "kind": "LEARNING",
+                "time": pytest.approx(middle, abs=0.05),
+                "title": slide["title"],
+            }
+    assert main(["code", key, "1:99"]) == 2 and "not a timestamp" in capsys.readouterr().err
+    assert main(["code", "../etc", "10"]) == 2 and "not a video key" in capsys.readouterr().err
+
+
 def test_query_reads_the_views_after_a_run(lecture_run, capsys):
     from vid2learn_dagster.app.cli import main
 

@@ -246,6 +246,34 @@ def cmd_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_code(args: argparse.Namespace) -> int:
+    """The code on screen at a moment (issue 13), or what is taught there."""
+    import json
+
+    from vid2learn_dagster.notebook.rendering import clock
+    from vid2learn_dagster.storage.code_lookup import UnknownVideo, code_at_time, parse_timestamp
+
+    _refresh_catalog()
+    try:
+        seconds = parse_timestamp(args.timestamp)
+        answer = code_at_time(project_paths().catalog, args.video, seconds, args.tolerance)
+    except (ValueError, UnknownVideo, FileNotFoundError) as err:
+        print(f"vid2learn code: {err}", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        print(json.dumps(answer, indent=2))
+    elif answer["kind"] == "LEARNING":
+        print(f"LEARNING at {clock(seconds)}: {answer['title'] or '(no slide title)'}")
+    else:
+        print(
+            f"# {answer['kind']} at {clock(seconds)}: {answer['title']} (snippet "
+            f"{answer['snippet']} version {answer['version']}, on screen "
+            f"{clock(answer['start'])}-{clock(answer['end'])}, {answer['language']})"
+        )
+        print(answer["code"])
+    return 0
+
+
 DEMO_QUERY = (
     "SELECT v.title, round(v.duration, 1) AS seconds, count(DISTINCT s.segment_id) AS segments, "
     "count(DISTINCT k.scene) AS scenes FROM videos v "
@@ -366,6 +394,15 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("sql")
     query.add_argument("--format", choices=["table", "csv", "json"], default="table")
     query.set_defaults(func=cmd_query)
+
+    code = sub.add_parser("code", help="the code on screen at a moment of a processed video")
+    code.add_argument("video", metavar="VIDEO_ID")
+    code.add_argument("timestamp", metavar="TIMESTAMP", help="seconds, m:ss or h:mm:ss")
+    code.add_argument(
+        "--tolerance", type=float, default=0.0, help="seconds either side to look (default 0)"
+    )
+    code.add_argument("--format", choices=["text", "json"], default="text")
+    code.set_defaults(func=cmd_code)
 
     demo = sub.add_parser("demo", help="run the pipeline on the bundled sample lecture")
     demo.add_argument("--log-level", default=QUIET_LOG_LEVEL, help=LOG_LEVEL_HELP)

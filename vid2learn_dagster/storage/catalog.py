@@ -57,6 +57,15 @@ VIEW_DOCS: dict[str, str] = {
     ),
     "chunks": "Transcript text grouped by scene: the units of the notebook sections.",
     "notebooks": "The generated Jupyter notebook of each video and its size.",
+    "frame_readings": "What each reading frame showed: its text, code and title.",
+    "code_snippets": (
+        "Each version of each code listing shown, with when it was on screen, its language, "
+        "the share of readings that agree and whether it parses."
+    ),
+    "video_segments": (
+        "The video's moments in order: CODE, MIXED or LEARNING, with the slide title and the "
+        "code version on screen."
+    ),
     "video_summary": (
         "Each video in a few lines: abstract, keywords, hashtags and suggested questions "
         "(JSON: question, answer, supporting times)."
@@ -178,13 +187,14 @@ def _build(path: Path, statements: list[str], *, remote: bool) -> None:
         con.close()
 
 
-def query(db_path: Path | str, sql: str) -> pd.DataFrame:
-    """Run `sql` on a read-only connection, as an analyst would."""
+def query(db_path: Path | str, sql: str, params: list[object] | None = None) -> pd.DataFrame:
+    """Run `sql` (with `?` placeholders bound to `params`) on a read-only connection, as an
+    analyst would."""
     if not Path(db_path).is_file():
         raise FileNotFoundError(f"no catalog at {db_path}: refresh it first")
     con = duckdb.connect(str(db_path), read_only=True)
     try:
-        return con.execute(sql).df()
+        return con.execute(sql, params or []).df()
     finally:
         con.close()
 

@@ -174,6 +174,47 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("title", STRING),
         ]
     ),
+    # What each reading frame showed (issue 13): the code on screen at every moment.
+    "frame_readings": pa.schema(
+        [
+            ("video_id", STRING),
+            ("scene", INT),
+            ("frame", INT),
+            ("time", FLOAT),
+            ("on_screen_text", STRING),
+            ("has_code", BOOL),
+            ("code", STRING),
+            ("title", STRING),
+        ]
+    ),
+    # Each version of each code listing shown (issue 13) and when it was on screen.
+    "code_snippets": pa.schema(
+        [
+            ("video_id", STRING),
+            ("snippet", INT),
+            ("version", INT),
+            ("scene", INT),
+            ("start", FLOAT),
+            ("end", FLOAT),
+            ("code", STRING),
+            ("language", STRING),
+            ("confidence", FLOAT),  # share of the version's readings that read it exactly
+            ("parses", BOOL),  # Python only: ast.parse (never run)
+        ]
+    ),
+    # The video's moments in order: CODE, MIXED (code and other text) or LEARNING (no code).
+    "video_segments": pa.schema(
+        [
+            ("video_id", STRING),
+            ("start", FLOAT),
+            ("end", FLOAT),
+            ("kind", STRING),
+            ("scene", INT),
+            ("title", STRING),
+            ("snippet", INT),
+            ("version", INT),
+        ]
+    ),
     "rewritten_chunks": pa.schema(
         [
             ("video_id", STRING),

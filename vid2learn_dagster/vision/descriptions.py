@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-from vid2learn_dagster.storage.tables import conform
+from vid2learn_dagster.storage.tables import SCHEMAS, conform
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,29 @@ def description_table(
     ]
     columns = ["video_id", "scene", "time", "image_path", *VisualDescription.__dataclass_fields__]
     return conform(pd.DataFrame(rows, columns=columns), "visual_descriptions")
+
+
+def frame_table(
+    video_id: str, frames: pd.DataFrame, readings: Sequence[VisualDescription]
+) -> pd.DataFrame:
+    """The `frame_readings` table: what each reading frame showed, before the scene's
+    readings are merged; code on screen at each moment is read from here (issue 13)."""
+    rows = [
+        {
+            "video_id": video_id,
+            "scene": int(frame.scene),
+            "frame": int(frame.frame),
+            "time": float(frame.time),
+            "on_screen_text": reading.on_screen_text,
+            "has_code": reading.has_code,
+            "code": reading.code,
+            "title": reading.title,
+        }
+        for frame, reading in zip(frames.itertuples(index=False), readings, strict=True)
+    ]
+    return conform(
+        pd.DataFrame(rows, columns=list(SCHEMAS["frame_readings"].names)), "frame_readings"
+    )
 
 
 def scene_descriptions(
