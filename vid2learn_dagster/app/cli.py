@@ -1,4 +1,4 @@
-"""`vid2learn`: run the pipeline, query the catalog, start the UI.
+"""`vid2learn`: run the pipeline, query the catalog, delete a video, start the UI.
 
 The CLI uses the same Dagster instance (`.dagster_home/`) and the same Definitions as
 the UI, so every run it makes shows up there with its logs and metadata.
@@ -57,7 +57,10 @@ def _as_url(arg: str) -> str:
 
 
 def add_videos(instance, targets: list[str], source: str) -> list[str]:
-    """Register URLs/paths as video partitions; returns their keys (bad ones exit 2)."""
+    """Register URLs/paths as video partitions; returns their keys (bad ones exit 2).
+
+    Naming a video explicitly is the way back for a deleted one (`vid2learn delete`): its
+    `deleted_videos` row is cleared, which the sensors honour."""
     from vid2learn_dagster.app.partitions import videos_partitions
     from vid2learn_dagster.ingest.registry import VideoRegistry
     from vid2learn_dagster.ingest.urls import parse_url_list, video_key
@@ -71,6 +74,8 @@ def add_videos(instance, targets: list[str], source: str) -> list[str]:
     keys = []
     for line in parsed.accepted:
         key = video_key(line.url)
+        if registry.clear_deletion(key):
+            print(f"vid2learn: {key} had been deleted; processing it again", file=sys.stderr)
         registry.register(key, line.url, source=source)
         keys.append(key)
     known = set(instance.get_dynamic_partitions(videos_partitions.name))
@@ -332,6 +337,58 @@ def cmd_rerun(args: argparse.Namespace) -> int:
     return 0 if all(outcome.values()) else 1
 
 
+def cmd_delete(args: argparse.Namespace) -> int:
+    """Remove one video's partition, files and rows, and keep the sensors from adding it back.
+
+    Refused while a run processes the video (it would write the files again), and, without
+    --yes, unless someone at a terminal confirms: deleting cannot be undone.
+    """
+    from vid2learn_dagster.app.deletion import delete_video, describe_run, find_active_runs
+    from vid2learn_dagster.app.partitions import videos_partitions
+    from vid2learn_dagster.storage.deletion import find_video_files
+
+    key = args.video
+    instance = _instance()
+    warehouse = project_paths().warehouse
+    files = find_video_files(warehouse, key)
+    if not files and not instance.has_dynamic_partition(videos_partitions.name, key):
+        raise SystemExit(f"vid2learn delete: no video {key}: no partition and no files")
+    runs = find_active_runs(instance, key)
+    if runs:
+        raise SystemExit(
+            f"vid2learn delete: {key} is being processed by "
+            + ", ".join(describe_run(run) for run in runs)
+            + "; wait for it to end or cancel it, then delete"
+        )
+    if not args.yes and not _confirm(
+        f"Delete video {key}: its partition, {len(files)} files and its rows? [y/N] "
+    ):
+        print("vid2learn delete: nothing deleted", file=sys.stderr)
+        return 1
+    deletion = delete_video(instance, key, warehouse)
+    _refresh_catalog()
+    print(
+        f"deleted {key}: its partition, {deletion.files} files, "
+        f"{deletion.playlist_rows} playlist rows; the sensors will not add it again "
+        f"(`vid2learn run {deletion.url or 'URL'}` processes it again)"
+    )
+    return 0
+
+
+def _confirm(question: str) -> bool:
+    """Ask at the terminal; off a terminal (a script, a pipe, cron) no one can answer, so
+    refuse rather than read a stray line as consent."""
+    if not sys.stdin.isatty():
+        raise SystemExit(
+            "vid2learn delete: stdin is not a terminal, so no one can confirm; "
+            "pass --yes to delete without asking"
+        )
+    try:
+        return input(question).strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     """Start the webserver and the daemon (sensors, schedules, run queue) together."""
     ensure_dagster_home()
@@ -412,6 +469,13 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(func=cmd_ui)
+
+    delete = sub.add_parser(
+        "delete", help="remove a video's partition, files and rows (the sensors skip it after)"
+    )
+    delete.add_argument("video", metavar="VIDEO_ID")
+    delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    delete.set_defaults(func=cmd_delete)
 
     pools = sub.add_parser("pools", help="apply and show the concurrency pool limits")
     pools.set_defaults(func=cmd_pools)

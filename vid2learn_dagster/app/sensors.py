@@ -74,12 +74,19 @@ def _add_new_videos(
     SensorResult fields that add those partitions and request one run each.
 
     Whether a video is known comes from the instance's partitions, so a video added by
-    another sensor or by `vid2learn run` is not run again.
+    another sensor or by `vid2learn run` is not run again. A video removed with
+    `vid2learn delete` is no partition, but its `deleted_videos` row keeps it out: the URL
+    list and the playlists still name it, and only `vid2learn run URL` brings it back.
     """
     known = set(context.instance.get_dynamic_partitions(videos_partitions.name))
+    deleted = store.deleted_ids()
     new_keys: list[str] = []
     for key, url, source in videos:
         if key in known:
+            continue
+        if key in deleted:
+            known.add(key)  # logged once per tick
+            context.log.info(f"skipping {key} from {url}: deleted (vid2learn run URL adds it)")
             continue
         known.add(key)
         store.register(key, url, source=source)

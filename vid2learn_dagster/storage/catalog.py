@@ -88,6 +88,10 @@ VIEW_DOCS: dict[str, str] = {
     "video_urls": "The URL each video was added from, its URL list and when.",
     "rejected_urls": "URL-list lines that were not accepted, with the reason.",
     "playlist_entries": "The videos each playlist or channel listed when it was last checked.",
+    "deleted_videos": (
+        "Videos removed with `vid2learn delete`, with their URL and when: the URL-list and "
+        "playlist sensors do not add them again."
+    ),
 }
 
 # Arrow -> DuckDB types for the typed empty views; an unmapped type fails loudly so a

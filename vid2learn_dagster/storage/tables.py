@@ -282,7 +282,22 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("checked_at", STRING),
         ]
     ),
+    # Videos removed with `vid2learn delete`: the sensors must not add them again from the
+    # URL list or a playlist; `vid2learn run URL` processes one again and clears its row.
+    "deleted_videos": pa.schema(
+        [
+            ("video_id", STRING),
+            ("url", STRING),
+            ("deleted_at", STRING),
+        ]
+    ),
 }
+
+# Tables written as one file per video, `<table>/<video_id>.parquet`: every stage's table,
+# `video_urls` and `deleted_videos`. The others are keyed by URL-list line and by playlist.
+PER_VIDEO_TABLES: tuple[str, ...] = tuple(
+    name for name in SCHEMAS if name not in ("rejected_urls", "playlist_entries")
+)
 
 
 def empty_table(name: str) -> pd.DataFrame:
