@@ -7,6 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.common.batches import BATCH_POLICY, VideoTables, batch_metadata
+from assets.common.outputs import table_out
 from assets.common.stage import MODEL_RETRY, markdown_preview, videos_partitions
 from assets.common.versions import CODE_VERSIONS
 from assets.language.llm_calls import run_task, usage_metadata, video_seconds
@@ -29,37 +30,29 @@ def _language(transcript_segments: pd.DataFrame) -> str:
     return str(languages.iloc[0]) if len(languages) else "en"
 
 
-def _table_out(description: str) -> dg.AssetOut:
-    """A table the notebook step writes beside the notebook (same code version)."""
-    return dg.AssetOut(
-        kinds={"parquet"},
-        group_name="notebook",
-        code_version=CODE_VERSIONS["notebook"],
-        description=description,
-    )
-
-
 @dg.multi_asset(
     outs={
-        "notebook": dg.AssetOut(
-            kinds={"jupyter", "llm", "parquet"},
-            group_name="notebook",
-            code_version=CODE_VERSIONS["notebook"],
-            description=(
-                "An nbformat v4 notebook: introduction (abstract, audience, outcomes, "
-                "roadmap), one section per slide title (or topic shift where slides are "
-                "few) with explanation, key points, formulas, code cells, a multiple-choice "
-                "quiz with hidden answers, keyframe and timestamp link; a conclusion."
-            ),
+        "notebook": table_out(
+            "notebook",
+            CODE_VERSIONS["notebook"],
+            "An nbformat v4 notebook: introduction (abstract, audience, outcomes, roadmap), "
+            "one section per slide title (or topic shift where slides are few) with "
+            "explanation, key points, formulas, code cells, a multiple-choice quiz with "
+            "hidden answers, keyframe and timestamp link; a glossary and a conclusion.",
+            kinds=frozenset({"jupyter", "llm"}),
         ),
-        "notebook_sections": _table_out(
+        "notebook_sections": table_out(
+            "notebook",
+            CODE_VERSIONS["notebook"],
             "One row per notebook section: title, time span, the chunks that support it, its "
             "teaching text, code cells and quiz, and how many of the model's sentences the "
-            "lecture supported."
+            "lecture supported.",
         ),
-        "video_summary": _table_out(
+        "video_summary": table_out(
+            "notebook",
+            CODE_VERSIONS["notebook"],
             "The video in a few lines: abstract, 5-10 keywords and hashtags, and five "
-            "suggested questions, each with its answer and the moments that support it."
+            "suggested questions, each with its answer and the moments that support it.",
         ),
     },
     partitions_def=videos_partitions,

@@ -4,6 +4,7 @@ and the video's CODE / MIXED / LEARNING timeline (issue 13)."""
 import dagster as dg
 
 from assets.common.batches import BATCH_POLICY, VideoTables, batch_metadata
+from assets.common.outputs import table_out
 from assets.common.stage import markdown_preview, videos_partitions
 from vid2learn_dagster.common.lineage import code_version
 from vid2learn_dagster.vision import snippets
@@ -13,23 +14,17 @@ from vid2learn_dagster.vision.snippets import code_timeline
 # Batched like `visual_descriptions`, whose `frame_readings` it reads (see term_corrections).
 @dg.multi_asset(
     outs={
-        "code_snippets": dg.AssetOut(
-            kinds={"python", "parquet"},
-            group_name="vision",
-            code_version=code_version(snippets),
-            description=(
-                "Each version of each code listing shown, with the time it was visible, its "
-                "language, how consistently it was read, and whether it parses."
-            ),
+        "code_snippets": table_out(
+            "vision",
+            code_version(snippets),
+            "Each version of each code listing shown, with the time it was visible, its "
+            "language, how consistently it was read, and whether it parses.",
         ),
-        "video_segments": dg.AssetOut(
-            kinds={"python", "parquet"},
-            group_name="vision",
-            code_version=code_version(snippets),
-            description=(
-                "The video's moments in order: CODE, MIXED (code and other text) or LEARNING "
-                "(no code), with the slide title and the code version on screen."
-            ),
+        "video_segments": table_out(
+            "vision",
+            code_version(snippets),
+            "The video's moments in order: CODE, MIXED (code and other text) or LEARNING "
+            "(no code), with the slide title and the code version on screen.",
         ),
     },
     partitions_def=videos_partitions,

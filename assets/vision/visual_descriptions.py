@@ -4,6 +4,7 @@ each of its reading frames showed, from the vision resource in one step."""
 import dagster as dg
 
 from assets.common.batches import BATCH_POLICY, VideoTables, batch_metadata
+from assets.common.outputs import table_out
 from assets.common.stage import MODEL_RETRY, markdown_preview, videos_partitions
 from assets.common.versions import CODE_VERSIONS
 from resources.storage.media_store import MediaStore
@@ -14,20 +15,17 @@ from vid2learn_dagster.vision.descriptions import frame_table, scene_description
 
 @dg.multi_asset(
     outs={
-        "visual_descriptions": dg.AssetOut(
-            kinds={"vision", "parquet"},
-            group_name="vision",
-            code_version=CODE_VERSIONS["visual_descriptions"],
-            description=(
-                "One row per scene: description, on-screen text, whether it shows code, the "
-                "code, the title, read from every frame of the scene (its keyframe's first)."
-            ),
+        "visual_descriptions": table_out(
+            "vision",
+            CODE_VERSIONS["visual_descriptions"],
+            "One row per scene: description, on-screen text, whether it shows code, the code, "
+            "the title, read from every frame of the scene (its keyframe's first).",
+            kinds=frozenset({"vision"}),
         ),
-        "frame_readings": dg.AssetOut(
-            kinds={"parquet"},
-            group_name="vision",
-            code_version=CODE_VERSIONS["visual_descriptions"],
-            description="What each reading frame showed: its text, code and title (issue 13).",
+        "frame_readings": table_out(
+            "vision",
+            CODE_VERSIONS["visual_descriptions"],
+            "What each reading frame showed: its text, code and title (issue 13).",
         ),
     },
     partitions_def=videos_partitions,
