@@ -2,6 +2,7 @@
 
 from assets.alignment.chunks import chunks
 from assets.alignment.term_corrections import term_corrections
+from assets.exports.exports import exports
 from assets.ingest.audio import audio
 from assets.ingest.playlists import playlist_entries
 from assets.ingest.source_video import source_video
@@ -27,6 +28,7 @@ BATCHED_STAGE_ASSETS = [
     blended_chunks,
     topic_segments,
     notebook,
+    exports,
 ]
 BATCHED_STAGE_KEYS = frozenset(key for asset in BATCHED_STAGE_ASSETS for key in asset.keys)
 STAGE_ASSETS = [

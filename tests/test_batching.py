@@ -36,11 +36,13 @@ from vid2learn_dagster.sample import sample_video
 CLIPS = {"first.mp4": (0.0, 18.4), "second.mp4": (30.6, 48.87)}
 BATCHED_STEPS = {  # the model stages and the term corrections between them
     "visual_descriptions",
+    "code_snippets",
     "term_corrections",
     "rewritten_chunks",
     "blended_chunks",
     "topic_segments",
     "notebook",
+    "exports",
     "notebook_notebook_valid",
     "notebook_sections_notebook_faithful",
 }

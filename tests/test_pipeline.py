@@ -157,6 +157,27 @@ def test_pausing_inside_a_code_slide_gives_its_code_and_elsewhere_its_title(lect
     assert main(["code", "../etc", "10"]) == 2 and "not a video key" in capsys.readouterr().err
 
 
+def test_the_exports_parse_and_cover_the_video(lecture_run):
+    import srt
+    import webvtt
+
+    project, key, _ = lecture_run
+    paths = dict(project.table("exports", key)[["kind", "path"]].itertuples(index=False))
+    assert set(paths) == {"timeline_md", "timeline_json", "code", "srt", "vtt"}
+    cues = list(srt.parse(Path(paths["srt"]).read_text()))
+    assert len(cues) == len(project.table("transcript_segments", key))
+    assert {c.content.split(":")[0] for c in cues} == {"Speaker 1", "Speaker 2"}
+    assert len(webvtt.read(paths["vtt"])) == len(cues)
+    timeline = json.loads(Path(paths["timeline_json"]).read_text())["segments"]
+    assert timeline[0]["start"] == 0 and timeline[-1]["end"] == pytest.approx(
+        ground_truth()["duration"], abs=0.5
+    )
+    code = Path(paths["code"]).read_text()
+    for slide in ground_truth()["slides"]:
+        if slide["code"]:
+            assert slide["code"].splitlines()[0] in code
+
+
 def test_query_reads_the_views_after_a_run(lecture_run, capsys):
     from vid2learn_dagster.app.cli import main
 

@@ -57,6 +57,10 @@ VIEW_DOCS: dict[str, str] = {
     ),
     "chunks": "Transcript text grouped by scene: the units of the notebook sections.",
     "notebooks": "The generated Jupyter notebook of each video and its size.",
+    "exports": (
+        "The files beside each notebook: timeline (markdown, JSON), all the code, SRT and "
+        "WebVTT subtitles with speaker names."
+    ),
     "frame_readings": "What each reading frame showed: its text, code and title.",
     "code_snippets": (
         "Each version of each code listing shown, with when it was on screen, its language, "

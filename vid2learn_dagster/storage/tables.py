@@ -215,6 +215,8 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("version", INT),
         ]
     ),
+    # The export files beside each notebook (issue 13): kind and where the file is.
+    "exports": pa.schema([("video_id", STRING), ("kind", STRING), ("path", STRING)]),
     "rewritten_chunks": pa.schema(
         [
             ("video_id", STRING),
