@@ -107,14 +107,13 @@ def run_language_stages(llm: Any, truth: dict[str, Any]) -> LanguageRun:
     blended = blended_table("v", rewritten, chunks, visuals, blend.answers, "m")
     by_slide = pd.concat([blended, chunks["scene"]], axis=1).groupby("scene", sort=True)
     topics = pd.DataFrame(
-        {
-            "start": by_slide["start"].min(),
-            "end": by_slide["end"].max(),
-            "text": by_slide["text"].agg(" ".join),
-            "chunk_ids": by_slide["chunk_id"].agg(list),
-        }
+        {"topic_id": range(by_slide.ngroups), "chunk_ids": list(by_slide["chunk_id"].agg(list))}
     )
-    materials = section_materials(topics, chunks, rewritten, visuals)
+    no_words = pd.DataFrame({"start": [], "end": [], "word": [], "probability": []})
+    no_corrections = pd.DataFrame({"start": [], "end": [], "heard": [], "corrected": []})
+    materials = section_materials(
+        topics, chunks, blended, rewritten, visuals, no_words, no_corrections
+    )
     prompts = notebook_prompts(materials)
     notebook = run_stage(llm, NOTEBOOK, list(prompts.values()))
     answers = dict(zip(prompts, notebook.answers, strict=True))
@@ -152,16 +151,17 @@ def test_every_rewritten_chunk_has_text_and_most_are_the_models(sample_run):
 
 
 @pytest.mark.slow
-def test_every_topic_answer_is_json_with_a_quiz(sample_run):
-    topics = {k: v for k, v in sample_run.notebook_answers.items() if k.startswith("topic:")}
-    assert topics
-    for key, answer in topics.items():
+def test_every_section_answer_is_json_with_a_multiple_choice_quiz(sample_run):
+    sections = {k: v for k, v in sample_run.notebook_answers.items() if k.startswith("section:")}
+    assert sections
+    for key, answer in sections.items():
         data = json_object(answer)
         assert data.get("question") and data.get("answer"), (key, answer)
+        assert len(data.get("options", [])) >= 3, (key, answer)
 
 
 @pytest.mark.slow
-def test_the_notebook_validates_with_a_quiz_per_topic(sample_run):
+def test_the_notebook_validates_with_a_quiz_per_section(sample_run):
     nbformat.validate(sample_run.notebook)
     quizzes = [c for c in sample_run.notebook.cells if c.source.startswith("**Quiz**")]
     assert len(quizzes) == len(sample_run.blended.groupby(sample_run.chunks["scene"]))

@@ -258,10 +258,9 @@ def cmd_code(args: argparse.Namespace) -> int:
     from vid2learn_dagster.notebook.rendering import clock
     from vid2learn_dagster.storage.code_lookup import UnknownVideo, code_at_time, parse_timestamp
 
-    _refresh_catalog()
     try:
         seconds = parse_timestamp(args.timestamp)
-        answer = code_at_time(project_paths().catalog, args.video, seconds, args.tolerance)
+        answer = code_at_time(project_paths().warehouse, args.video, seconds, args.tolerance)
     except (ValueError, UnknownVideo, FileNotFoundError) as err:
         print(f"vid2learn code: {err}", file=sys.stderr)
         return 2
@@ -276,6 +275,19 @@ def cmd_code(args: argparse.Namespace) -> int:
             f"{clock(answer['start'])}-{clock(answer['end'])}, {answer['language']})"
         )
         print(answer["code"])
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The read-only HTTP API over the catalog (issue 13), until interrupted."""
+    import uvicorn
+
+    from vid2learn_dagster.app.api import build_app
+
+    _refresh_catalog()
+    paths = project_paths()
+    app = build_app(paths.catalog, paths.warehouse, args.cors_origin)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 
 
@@ -460,6 +472,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     code.add_argument("--format", choices=["text", "json"], default="text")
     code.set_defaults(func=cmd_code)
+
+    serve = sub.add_parser("serve", help="serve the catalog read-only over HTTP (JSON API)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="an origin browsers may call the API from (repeatable; default none)",
+    )
+    serve.set_defaults(func=cmd_serve)
 
     demo = sub.add_parser("demo", help="run the pipeline on the bundled sample lecture")
     demo.add_argument("--log-level", default=QUIET_LOG_LEVEL, help=LOG_LEVEL_HELP)

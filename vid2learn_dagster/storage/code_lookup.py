@@ -1,12 +1,19 @@
-"""The code on screen at a moment of a video, answered from the catalog (issue 13): two
-small indexed reads of the `video_segments` and `code_snippets` views, never the video."""
+"""The code on screen at a moment of a video, answered from the warehouse the catalog's
+views read (issue 13): the video's own `video_segments` and `code_snippets` files, never
+the video itself.
+
+Read directly rather than through the views: a view scans every video's file to find one
+video's rows (380 ms warm on 100 videos, measured by benchmarks/code_lookup.py), while
+the pipeline's layout (`<warehouse>/<table>/<video_id>.parquet`) names the one file.
+"""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-from vid2learn_dagster.storage.catalog import query
+import pandas as pd
+from upath import UPath
+
 from vid2learn_dagster.vision.snippets import code_at
 
 # Partition keys are made only of these (vid2learn_dagster.ingest.urls.video_key), so a
@@ -32,14 +39,22 @@ def parse_timestamp(text: str) -> float:
     return int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds)
 
 
+def _video_table(warehouse: str, name: str, video_id: str) -> pd.DataFrame | None:
+    path = UPath(warehouse) / name / f"{video_id}.parquet"
+    if not path.exists():
+        return None
+    with path.open("rb") as file:
+        return pd.read_parquet(file)
+
+
 def code_at_time(
-    catalog: Path, video_id: str, seconds: float, tolerance: float = 0.0
+    warehouse: str, video_id: str, seconds: float, tolerance: float = 0.0
 ) -> dict[str, object]:
-    """`vision.snippets.code_at` over the catalog's tables of one video."""
+    """`vision.snippets.code_at` over one video's tables in `warehouse`."""
     if not VIDEO_KEY.fullmatch(video_id):
         raise UnknownVideo(f"not a video key: {video_id!r}")
-    segments = query(catalog, "SELECT * FROM video_segments WHERE video_id = ?", [video_id])
-    if segments.empty:
+    segments = _video_table(warehouse, "video_segments", video_id)
+    snippets = _video_table(warehouse, "code_snippets", video_id)
+    if segments is None or snippets is None:
         raise UnknownVideo(f"no code timeline for video {video_id!r} (is it processed?)")
-    snippets = query(catalog, "SELECT * FROM code_snippets WHERE video_id = ?", [video_id])
     return {"video_id": video_id, **code_at(segments, snippets, seconds, tolerance)}
