@@ -7,11 +7,13 @@ import pandas as pd
 import pytest
 
 from vid2learn_dagster.speech.diarization import (
+    LocalSpeakers,
     Turn,
     activity_to_spans,
     cluster_embeddings,
     frame_activity,
     label_by_first_appearance,
+    speakers_per_frame,
 )
 from vid2learn_dagster.speech.speakers import (
     assign_speakers,
@@ -346,3 +348,30 @@ def test_a_short_turn_with_no_pause_around_it_is_the_voice_it_touches():
     assert absorb_unpaused_turns(question) == question
     overlap = [(0.0, 10.0, "a"), (9.0, 10.0, "b"), (10.0, 20.0, "a")]
     assert absorb_unpaused_turns(overlap) == [(0.0, 20.0, "a"), (9.0, 10.0, "b")]
+
+
+def test_overlap_frames_get_the_voice_the_segmentation_hears_with_the_main_one():
+    """The windows around the overlap (frames 25-30) lean to cluster 2, but the chunk hears
+    its second voice alone in frames 40-60, which went to cluster 1: that is who overlaps."""
+    count = np.array([1] * 25 + [2] * 5 + [1] * 30)
+    windows = np.array([[0, 20], [20, 40], [40, 60]])
+    chunk = np.zeros((1, 60, 3), dtype=bool)
+    chunk[0, 20:40, 0] = True  # the main voice (cluster 0)
+    chunk[0, 25:30, 1] = chunk[0, 40:60, 1] = True
+    local = LocalSpeakers(chunk, np.array([0]))
+    labels = np.array([2, 0, 1])
+    heard = frame_activity(count, windows, labels, 3, context_frames=10, local_speakers=local)
+    assert heard[25:30].tolist() == [[True, True, False]] * 5
+    nearby = frame_activity(count, windows, labels, 3, context_frames=10)
+    assert nearby[25:30].tolist() == [[True, False, True]] * 5
+
+
+def test_overlap_is_counted_among_the_chunks_that_hear_speech():
+    """Ten chunks see each frame. Frame 0: four hear one voice, two hear two, four (that
+    missed the quiet speech) hear nobody: pyannote's mean over all ten, 0.8, rounds to one
+    speaker; among the six that hear speech a third hear two, so two speak. Frame 1: six
+    hear one voice. Frame 2: too unlikely to be speech."""
+    speech = np.array([0.6, 0.6, 0.1])
+    voices = np.array([0.8, 0.6, 0.0])
+    hearing = np.array([0.6, 0.6, 0.0])
+    assert speakers_per_frame(speech, voices, hearing, 0.3, 0.25).tolist() == [2, 1, 0]

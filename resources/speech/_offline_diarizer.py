@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from vid2learn_dagster.speech.diarization import (
+    LocalSpeakers,
     Span,
     SpeakerTurns,
     absorb_unpaused_turns,
@@ -27,6 +28,7 @@ from vid2learn_dagster.speech.diarization import (
     cluster_embeddings,
     frame_activity,
     label_by_first_appearance,
+    speakers_per_frame,
 )
 
 SAMPLE_RATE = 16_000
@@ -45,6 +47,12 @@ CONTEXT = 2.0  # seconds around an overlap frame in which its second speaker is 
 # fewest missed plus false-alarm seconds and the lowest DER; 0.25 found more of trn01
 # but split pyannote's sample, 0.4 lost trn01 again.
 SPEECH_PROBABILITY = 0.3
+# A speech frame has two speakers when at least this share of the chunks that hear someone
+# there hear two or more (`speakers_per_frame`). Swept 0.2-0.5 on dev00, pyannote's sample and AMI
+# trn01-trn06 (only trn04, trn06 and the sample changed): 0.25 had the lowest summed DER
+# (trn06 14.0 -> 11.0 %, trn04 -> 37.9 %, the sample 9.5 -> 9.7 %); 0.2 gave the sample
+# 0.8 s of false overlap (10.4 %), 0.3-0.4 kept trn06 at 12.7 %.
+OVERLAP_SHARE = 0.25
 MIN_GAP = 0.1  # bridge shorter pauses inside a turn
 MIN_DURATION = 0.05  # drop shorter turns
 EMBEDDING_BATCH = 64  # windows per CAM++ forward pass: bounds memory on long videos
@@ -96,7 +104,7 @@ class OfflineDiarizer:
     ) -> SpeakerTurns:
         """Both views of the diarization of 16 kHz mono float32 audio."""
         duration = len(waveform) / SAMPLE_RATE
-        count, frame_start, frame_step = self._speaker_count(waveform)
+        count, frame_start, frame_step, local = self._speaker_count(waveform)
         windows, regions = _speech_windows(count, frame_start, frame_step, duration)
         if not windows:
             return SpeakerTurns([], [])
@@ -113,7 +121,7 @@ class OfflineDiarizer:
         context = round(CONTEXT / frame_step)
 
         def spans(speakers_per_frame: np.ndarray) -> list[Span]:
-            activity = frame_activity(speakers_per_frame, window_frames, labels, k, context)
+            activity = frame_activity(speakers_per_frame, window_frames, labels, k, context, local)
             return activity_to_spans(
                 activity, frame_start, frame_step, MIN_GAP, MIN_DURATION, duration
             )
@@ -122,16 +130,17 @@ class OfflineDiarizer:
             absorb_unpaused_turns(spans(count)), absorb_unpaused_turns(spans(np.minimum(count, 1)))
         )
 
-    def _speaker_count(self, waveform: np.ndarray) -> tuple[np.ndarray, float, float]:
-        """Per-frame number of speakers, the time where frame 0 begins, and the frame step.
+    def _speaker_count(
+        self, waveform: np.ndarray
+    ) -> tuple[np.ndarray, float, float, LocalSpeakers]:
+        """Per-frame number of speakers, the time where frame 0 begins, the frame step, and
+        the segmentation's own speakers per chunk.
 
-        Speech or not comes from the chunk-averaged speech probability (SPEECH_PROBABILITY);
-        how many speak, in speech, from pyannote's count (hard local activities averaged
-        over overlapping chunks and rounded), at least one.
+        Speech or not comes from the chunk-averaged speech probability (SPEECH_PROBABILITY),
+        how many speak from the chunks that hear someone there (`speakers_per_frame`).
         """
         import torch
         from pyannote.audio import Inference
-        from pyannote.audio.pipelines.utils import SpeakerDiarizationMixin
         from pyannote.core import SlidingWindowFeature
 
         audio = {"waveform": torch.from_numpy(waveform)[None], "sample_rate": SAMPLE_RATE}
@@ -139,27 +148,33 @@ class OfflineDiarizer:
         chunks = log_probs.sliding_window
         hard = self._powerset(torch.from_numpy(log_probs.data)).numpy()  # one-hot, per speaker
         receptive_field = self._segmentation.model.receptive_field
-        count = SpeakerDiarizationMixin.speaker_count(
-            SlidingWindowFeature(hard.astype(np.float32), chunks),
-            receptive_field,
-            # No warm-up trim: the default drops the first and last second of the file.
-            warm_up=(0.0, 0.0),
-        )
+
+        def mean_over_chunks(per_chunk: np.ndarray) -> np.ndarray:
+            """Each frame's mean over the chunks that see it (no warm-up trim: pyannote's
+            default drops the first and last second of the file)."""
+            return Inference.aggregate(
+                SlidingWindowFeature(per_chunk.astype(np.float32)[..., None], chunks),
+                receptive_field,
+                hamming=False,
+                missing=0.0,
+                skip_average=False,
+            ).data[:, 0]
+
+        speaking = hard.sum(axis=-1)
+        voices = mean_over_chunks(speaking)
+        hearing = mean_over_chunks(speaking >= 1)
         # Powerset class 0 is "nobody speaks".
-        speech_probability = 1.0 - np.exp(log_probs.data[:, :, :1]).astype(np.float32)
-        speech = Inference.aggregate(
-            SlidingWindowFeature(speech_probability, chunks),
-            receptive_field,
-            hamming=False,
-            missing=0.0,
-            skip_average=False,
+        speech = mean_over_chunks(1.0 - np.exp(log_probs.data[:, :, 0]))
+        speakers = speakers_per_frame(speech, voices, hearing, SPEECH_PROBABILITY, OVERLAP_SHARE)
+        first_frame = np.array(
+            [
+                receptive_field.closest_frame(c.start + receptive_field.duration / 2)
+                for c, _ in log_probs
+            ]
         )
-        frames = min(len(count), len(speech))
-        is_speech = speech.data[:frames, 0] >= SPEECH_PROBABILITY
-        speakers = np.where(is_speech, np.maximum(count.data[:frames, 0].astype(int), 1), 0)
-        step = count.sliding_window
         # Frame i is centred at start + i * step + duration / 2 (its receptive field).
-        return speakers, step.start + (step.duration - step.step) / 2, step.step
+        frame_start = receptive_field.start + (receptive_field.duration - receptive_field.step) / 2
+        return speakers, frame_start, receptive_field.step, LocalSpeakers(hard > 0, first_frame)
 
     def _embed(self, waveform: np.ndarray, windows: list[tuple[float, float]]) -> np.ndarray:
         """CAM++ embedding of each window: 80-bin Kaldi fbank, mean-normalised, as trained."""
