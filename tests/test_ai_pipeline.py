@@ -107,7 +107,7 @@ def test_notebook_teaches_every_topic_with_code_and_a_quiz(ai_run):
 # Eight facts the sample lecture states (its script), each as words one sentence of the
 # notebook must hold (issue 12: the notebook teaches what the lecture says).
 FACTS = [
-    ("comprehension", "builds", "new list"),
+    ("comprehension", "new list"),
     ("empty list", "append"),
     ("square", "each number"),
     ("even numbers",),

@@ -27,11 +27,13 @@ def frames(rows: list[tuple[int, float, str, str]]) -> pd.DataFrame:
     )
 
 
-KEYFRAMES = pd.DataFrame({"scene": [1, 2, 3, 4], "end": [10.0, 30.0, 40.0, 50.0]})
+KEYFRAMES = pd.DataFrame(
+    {"scene": [1, 2, 3, 4], "start": [0.0, 8.0, 30.0, 40.0], "end": [8.0, 30.0, 40.0, 50.0]}
+)
 VISUALS = pd.DataFrame({"scene": [1, 2, 3, 4], "title": ["Intro", "Factorial", "Ages", "Recap"]})
 READINGS = frames(
     [
-        (1, 0.0, "", "- recursion"),
+        (1, 4.0, "", "- recursion"),  # a keyframe is taken inside its scene
         (2, 10.0, V1, ""),
         (2, 14.0, V1.replace("return 1", "retum 1"), ""),  # the same build misread
         (2, 20.0, V2, ""),
@@ -49,7 +51,7 @@ def test_a_revealed_listing_is_one_snippet_in_versions_and_a_new_listing_another
         (2, 1),
     ]
     first, last, other = snippets.to_dict("records")
-    assert (first["start"], first["end"], first["code"]) == (10.0, 20.0, V1)
+    assert (first["start"], first["end"], first["code"]) == (8.0, 20.0, V1)
     assert (last["start"], last["end"], last["code"]) == (20.0, 30.0, V2)
     assert first["confidence"] == 0.5, "read twice, once exactly"
     assert last["parses"] and last["language"] == "Python" and other["code"] == OTHER
@@ -59,8 +61,8 @@ def test_every_moment_is_code_mixed_or_learning():
     _, segments = code_timeline("v", READINGS, KEYFRAMES, VISUALS)
     kinds = list(zip(segments["kind"], segments["start"], segments["end"], strict=True))
     assert kinds == [
-        ("LEARNING", 0.0, 10.0),
-        ("CODE", 10.0, 20.0),
+        ("LEARNING", 0.0, 8.0),
+        ("CODE", 8.0, 20.0),
         ("CODE", 20.0, 30.0),
         ("MIXED", 30.0, 40.0),
         ("LEARNING", 40.0, 50.0),

@@ -80,11 +80,12 @@ def test_the_summary_asks_the_sections_questions_then_the_glossarys():
 
 
 def test_few_terms_are_filled_out_with_the_slides_subjects():
-    titled = SectionMaterial(**{**MORE.__dict__, "slide_title": "Halving the range"})
+    titled = SectionMaterial(**{**MORE.__dict__, "slide_title": "Why halve the range?"})
     summary = video_summary(
         "v",
         "",
         [TaughtSection(Section("Summary", 0.0, 1.0, ""), titled, "", (), 0, 0)],
         glossary([SEARCH, MORE]),
     )
-    assert summary.keywords == ("binary search", "sorted list", "halving the range")
+    assert summary.keywords == ("binary search", "sorted list", "why halve the range")
+    assert summary.hashtags[-1] == "#WhyHalveTheRange"

@@ -3,8 +3,9 @@
 A term is what the lecture keeps naming: a two-word term said at least twice ("binary
 search", "list comprehension"), or a word said at least twice that its slides also show.
 Its definition is the first sentence that defines it ("A comprehension builds a new
-list ..."; "The mean of a list is ..."), else the first that uses it; nothing is
-written by a model, so nothing in the glossary can be invented.
+list ..."; "The mean of a list is ..."); a two-word term without one is shown with the
+first sentence that uses it, a word without one is left out. Nothing is written by a
+model, so nothing in the glossary can be invented.
 """
 
 from __future__ import annotations
@@ -55,7 +56,10 @@ def _candidates(materials: Sequence[SectionMaterial]) -> list[str]:
 
 
 def _definition(term: str, materials: Sequence[SectionMaterial]) -> tuple[str, float] | None:
-    """The first sentence that defines `term`, else the first that uses it, with its time."""
+    """The first sentence that defines `term` (it is the sentence's subject, followed
+    within a few words by "is", "means", "builds"...), with its time; for a two-word term
+    the first sentence that uses it will do, a single word needs its definition ("a
+    list" in "The mean of a list is ..." is not defined there)."""
     uses = [
         (sentence, start)
         for m in materials
@@ -63,10 +67,11 @@ def _definition(term: str, materials: Sequence[SectionMaterial]) -> tuple[str, f
         for sentence in sentences(text)
         if re.search(rf"\b{re.escape(term)}s?\b", sentence, re.IGNORECASE)
     ]
-    defines = rf"\b{re.escape(term)}s?\b\s+{_DEFINES}\b"
-    return next(((s, t) for s, t in uses if re.search(defines, s, re.IGNORECASE)), None) or (
-        uses[0] if uses else None
-    )
+    defines = rf"^(?:a |an |the )?{re.escape(term)}s?\b(?:\W+\w+){{0,4}}?\s+{_DEFINES}\b"
+    defined = next(((s, t) for s, t in uses if re.search(defines, s, re.IGNORECASE)), None)
+    if defined is None and " " in term and uses:
+        return uses[0]
+    return defined
 
 
 def subject_of(m: SectionMaterial) -> str:

@@ -12,6 +12,7 @@ lecture's defining sentence.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
@@ -43,7 +44,10 @@ class VideoSummary:
     @property
     def hashtags(self) -> list[str]:
         """`#BinarySearch` for "binary search"."""
-        return ["#" + "".join(w[:1].upper() + w[1:] for w in k.split()) for k in self.keywords]
+        return [
+            "#" + "".join(w[:1].upper() + w[1:] for w in re.findall(r"[^\W_]+", k))
+            for k in self.keywords
+        ]
 
     def table(self) -> pd.DataFrame:
         row = {
@@ -71,7 +75,11 @@ def video_summary(
     ]
     keywords = [t.term for t in terms]
     if len(keywords) < MIN_KEYWORDS:  # few repeated terms: the slides' subjects too
-        keywords += [s.lower() for t in sections if (s := subject_of(t.material))]
+        keywords += [
+            " ".join(re.findall(r"[\w+#-]+", s.lower()))
+            for t in sections
+            if (s := subject_of(t.material))
+        ]
     return VideoSummary(
         video_id=video_id,
         abstract=abstract,

@@ -2,12 +2,13 @@
 of CODE, MIXED and LEARNING moments, from what each reading frame showed.
 
 A reading frame's picture stays on screen until the scene's next reading frame (or the
-scene's end). Consecutive code readings are one snippet while each contains the one before
-(a listing typed or revealed line by line, or the same listing read again): a longer
-reading is a new version, an equal one extends the version's time; a listing that does not
-contain the previous one starts a new snippet. A moment is CODE when the screen shows code
-and at most a title besides, MIXED when it also shows other text (bullets beside code),
-LEARNING when it shows no code.
+scene's end); a scene's first frame covers it from the scene's start. Consecutive code
+readings are one snippet while each contains the one before (a listing typed or revealed
+line by line, or the same listing read again): a longer reading is a new version, an
+equal one extends the version's time; a listing that does not contain the previous one
+starts a new snippet. A moment is CODE when the screen shows code and at most a title
+besides, MIXED when it also shows other text (bullets beside code), LEARNING when it
+shows no code.
 """
 
 from __future__ import annotations
@@ -58,12 +59,19 @@ class _Version:
     readings: list[str] = field(default_factory=list)
 
 
-def _visible(frames: pd.DataFrame, scene_end: dict[int, float]) -> pd.DataFrame:
-    """Frames in time order with `end`: the next reading frame of the scene, or its end."""
+def _visible(frames: pd.DataFrame, keyframes: pd.DataFrame) -> pd.DataFrame:
+    """Frames in time order with the span their picture is on screen: from the scene's
+    start (its first frame; a keyframe is taken inside its scene) or the frame's time, to
+    the scene's next reading frame or its end."""
+    bounds = keyframes.set_index(keyframes["scene"].astype(int))
     ordered = frames.sort_values(["scene", "time"], kind="stable").reset_index(drop=True)
+    scenes = ordered["scene"].astype(int)
+    first = ordered.groupby("scene").cumcount() == 0
     nxt = ordered.groupby("scene")["time"].shift(-1)
-    ends = ordered["scene"].map(scene_end)
-    return ordered.assign(end=nxt.fillna(ends)).sort_values("time", kind="stable")
+    return ordered.assign(
+        start=ordered["time"].where(~first, scenes.map(bounds["start"])),
+        end=nxt.fillna(scenes.map(bounds["end"])),
+    ).sort_values("start", kind="stable")
 
 
 def _kind(row: pd.Series) -> str:
@@ -83,9 +91,6 @@ def code_timeline(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The `code_snippets` table (one row per version) and the `video_segments` table (one
     row per stretch of one kind, snippet and version) from `frame_readings`."""
-    scene_end = dict(
-        zip(keyframes["scene"].astype(int), keyframes["end"].astype(float), strict=True)
-    )
     titles = dict(zip(visuals["scene"].astype(int), visuals["title"].fillna(""), strict=True))
     frames = frames.assign(
         code=frames["code"].fillna("").str.strip("\n"),
@@ -94,7 +99,7 @@ def code_timeline(
     )
     versions: list[_Version] = []
     moments = []
-    for row in _visible(frames, scene_end).to_dict("records"):
+    for row in _visible(frames, keyframes).to_dict("records"):
         code, scene = row["code"], int(row["scene"])
         current = versions[-1] if versions else None
         if code:
@@ -103,18 +108,18 @@ def code_timeline(
                     current.end = max(current.end, row["end"])  # read again
                 else:
                     current = _Version(
-                        current.snippet, current.version + 1, scene, row["time"], row["end"], code
+                        current.snippet, current.version + 1, scene, row["start"], row["end"], code
                     )
                     versions.append(current)
             else:
                 snippet = versions[-1].snippet + 1 if versions else 1
-                current = _Version(snippet, 1, scene, row["time"], row["end"], code)
+                current = _Version(snippet, 1, scene, row["start"], row["end"], code)
                 versions.append(current)
             current.readings.append(code)
         moments.append(
             {
                 "video_id": video_id,
-                "start": float(row["time"]),
+                "start": float(row["start"]),
                 "end": float(row["end"]),
                 "kind": _kind(pd.Series(row)),
                 "scene": scene,
