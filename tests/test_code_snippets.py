@@ -30,7 +30,14 @@ def frames(rows: list[tuple[int, float, str, str]]) -> pd.DataFrame:
 KEYFRAMES = pd.DataFrame(
     {"scene": [1, 2, 3, 4], "start": [0.0, 8.0, 30.0, 40.0], "end": [8.0, 30.0, 40.0, 50.0]}
 )
-VISUALS = pd.DataFrame({"scene": [1, 2, 3, 4], "title": ["Intro", "Factorial", "Ages", "Recap"]})
+VISUALS = pd.DataFrame(
+    {
+        "scene": [1, 2, 3, 4],
+        "title": ["Intro", "Factorial", "Ages", ""],  # the reader saw no larger line on 4
+        "on_screen_text": ["Intro", "Factorial", "Ages", "Recap\n- done"],
+        "code": ["", V2, OTHER, ""],
+    }
+)
 READINGS = frames(
     [
         (1, 4.0, "", "- recursion"),  # a keyframe is taken inside its scene

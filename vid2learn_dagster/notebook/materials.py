@@ -24,9 +24,8 @@ from vid2learn_dagster.notebook.titles import (
     without_furniture,
 )
 from vid2learn_dagster.speech.speakers import main_speaker, other_voices_markdown
-from vid2learn_dagster.vision.code_detection import looks_like_code
+from vid2learn_dagster.vision.descriptions import screen_title
 
-MAX_TITLE_WORDS = 10
 # Whisper's word probability under which a word counts as uncertain: the level at which
 # the term correction already treats a word as unsure (`TermSettings.unsure_below`).
 UNSURE_BELOW = TermSettings().unsure_below
@@ -47,15 +46,7 @@ class Screen:
 
     @property
     def title(self) -> str:
-        """The title the vision stage saw, else the slide's first line when it reads like
-        a title (short prose, not code)."""
-        if self.read_title:
-            return self.read_title
-        first = self.on_screen_text.strip().splitlines()[0].strip() if self.on_screen_text else ""
-        words = first.split()
-        if not words or len(words) > MAX_TITLE_WORDS or first.startswith(("-", "*", "•")):
-            return ""
-        return "" if looks_like_code(first) or first in self.code else first
+        return screen_title(self.read_title, self.on_screen_text, self.code)
 
     def formulas(self) -> list[str]:
         return formula_lines(self.on_screen_text, self.code)

@@ -24,11 +24,12 @@ from vid2learn_dagster.language.llm_output import (
     without_fenced_blocks,
 )
 from vid2learn_dagster.notebook.formulas import formula_markdown
-from vid2learn_dagster.notebook.materials import MAX_TITLE_WORDS, SectionMaterial
+from vid2learn_dagster.notebook.materials import SectionMaterial
 from vid2learn_dagster.notebook.prompts import section_key
 from vid2learn_dagster.notebook.quiz import Question, cloze_question, model_question, quiz_cells
 from vid2learn_dagster.notebook.rendering import Cell, Section, escape_markdown
 from vid2learn_dagster.notebook.walkthrough import code_notes, walkthrough_markdown
+from vid2learn_dagster.vision.descriptions import MAX_TITLE_WORDS
 
 MAX_KEY_POINTS = 3
 

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 
 from vid2learn_dagster.storage.tables import SCHEMAS, conform
+from vid2learn_dagster.vision.code_detection import looks_like_code
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,22 @@ class VisualDescription:
     # The slide's title as the reader saw it (the line set larger than the rest, issue 12),
     # "" when none stands out; the notebook titles its sections with it.
     title: str = ""
+
+
+MAX_TITLE_WORDS = 10
+
+
+def screen_title(read_title: str, on_screen_text: str, code: str) -> str:
+    """A screen's title: the one the reader saw set larger, else its first line when that
+    reads like a title (short prose, not a bullet, not code). A slide whose title is no
+    larger than its other text (a formula set large below it) still has one."""
+    if read_title:
+        return read_title
+    first = on_screen_text.strip().splitlines()[0].strip() if on_screen_text.strip() else ""
+    words = first.split()
+    if not words or len(words) > MAX_TITLE_WORDS or first.startswith(("-", "*", "•")):
+        return ""
+    return "" if looks_like_code(first) or first in code else first
 
 
 def _within(code: str, other: str) -> bool:

@@ -21,6 +21,7 @@ from rapidfuzz.fuzz import ratio
 
 from vid2learn_dagster.storage.tables import SCHEMAS, conform
 from vid2learn_dagster.vision.code_detection import code_language
+from vid2learn_dagster.vision.descriptions import screen_title
 
 # Two readings of one listing: OCR may misread a character of a line.
 SAME_LINE = 75
@@ -91,7 +92,10 @@ def code_timeline(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The `code_snippets` table (one row per version) and the `video_segments` table (one
     row per stretch of one kind, snippet and version) from `frame_readings`."""
-    titles = dict(zip(visuals["scene"].astype(int), visuals["title"].fillna(""), strict=True))
+    titles = {
+        int(r["scene"]): screen_title(r["title"] or "", r["on_screen_text"] or "", r["code"] or "")
+        for r in visuals.to_dict("records")
+    }
     frames = frames.assign(
         code=frames["code"].fillna("").str.strip("\n"),
         on_screen_text=frames["on_screen_text"].fillna(""),
