@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from vid2learn_dagster.language.grounding import STOPWORDS, sentences
-from vid2learn_dagster.notebook.materials import SectionMaterial
+from vid2learn_dagster.notebook.materials import TERM, SectionMaterial
 
 MAX_TERMS = 10
 MIN_MENTIONS = 2
-_WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
 # What follows a term where a sentence defines it.
 _DEFINES = r"(?:is|are|means|refers to|builds|keeps|checks|returns|gives|makes|puts|cuts)"
 # Slide words that name a slide's role, not a subject.
@@ -42,9 +41,9 @@ def _content(word: str) -> bool:
 
 
 def _candidates(materials: Sequence[SectionMaterial]) -> list[str]:
-    said = [w.lower() for m in materials for w in _WORD.findall(m.speech)]
+    said = [w.lower() for m in materials for w in TERM.findall(m.speech)]
     shown = {
-        w.lower() for m in materials for s in m.screens for w in _WORD.findall(s.on_screen_text)
+        w.lower() for m in materials for s in m.screens for w in TERM.findall(s.on_screen_text)
     }
     doubtful = frozenset().union(*(m.doubtful for m in materials))
     pairs = Counter(f"{a} {b}" for a, b in pairwise(said) if _content(a) and _content(b))

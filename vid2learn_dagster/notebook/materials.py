@@ -29,7 +29,8 @@ from vid2learn_dagster.vision.descriptions import screen_title
 # Whisper's word probability under which a word counts as uncertain: the level at which
 # the term correction already treats a word as unsure (`TermSettings.unsure_below`).
 UNSURE_BELOW = TermSettings().unsure_below
-_WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
+# A word of the lecture as the quiz, the glossary and the doubtful words see it.
+TERM = re.compile(r"[A-Za-z][A-Za-z'-]+")
 # Where one slide stays up for long, a section still ends within about five minutes:
 # topic segmentation sees a long slide in units of several chunks, too coarse alone.
 MAX_SECTION_SECONDS = 300.0
@@ -164,7 +165,7 @@ def doubtful_words(
         *within(corrections)["heard"],
         *within(corrections)["corrected"],
     ]
-    return frozenset(w.lower() for text in texts for w in _WORD.findall(_text(text)))
+    return frozenset(w.lower() for text in texts for w in TERM.findall(_text(text)))
 
 
 def section_materials(

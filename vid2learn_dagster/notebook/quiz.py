@@ -23,13 +23,12 @@ from dataclasses import asdict, dataclass
 
 from vid2learn_dagster.language.grounding import content_words, sentences, support, vocabulary
 from vid2learn_dagster.language.llm_output import string_field, string_list
-from vid2learn_dagster.notebook.materials import SectionMaterial
+from vid2learn_dagster.notebook.materials import TERM, SectionMaterial
 from vid2learn_dagster.notebook.rendering import Cell, clock, escape_markdown
 
 BLANK = "_____"
 MIN_OPTIONS, MAX_OPTIONS = 3, 4
 LETTERS = "ABCD"
-_TERM = re.compile(r"[A-Za-z][A-Za-z'-]+")
 
 
 @dataclass(frozen=True)
@@ -57,7 +56,7 @@ class Question:
 
 
 def _words(text: str) -> set[str]:
-    return {w.lower() for w in _TERM.findall(text)}
+    return {w.lower() for w in TERM.findall(text)}
 
 
 def _said_at(m: SectionMaterial, sentence: str) -> float:
@@ -110,7 +109,7 @@ def cloze_question(m: SectionMaterial, lecture_terms: Mapping[str, bool]) -> Que
     if not candidates:
         return None
     sentence = max(candidates, key=lambda s: (len(content_words(s)), -candidates.index(s)))
-    words = [w for w in _TERM.findall(sentence) if content_words(w)]
+    words = [w for w in TERM.findall(sentence) if content_words(w)]
     if not words:
         return None
     term = max(words, key=lambda w: (content_words(w)[0] in shown, len(w)))
@@ -142,8 +141,8 @@ def lecture_terms(materials: Sequence[SectionMaterial]) -> dict[str, bool]:
     """The lecture's terms for distractors, lowercase, each with whether a slide shows it:
     content words on its slides, then in its speech; words the transcript doubts are left
     out by the caller."""
-    shown = [w for m in materials for s in m.screens for w in _TERM.findall(s.on_screen_text)]
-    said = [w for m in materials for w in _TERM.findall(m.speech)]
+    shown = [w for m in materials for s in m.screens for w in TERM.findall(s.on_screen_text)]
+    said = [w for m in materials for w in TERM.findall(m.speech)]
     on_slides = {w.lower() for w in shown}
     terms = dict.fromkeys(w.lower() for w in shown + said if len(w) > 3 and content_words(w))
     return {t: t in on_slides for t in terms}

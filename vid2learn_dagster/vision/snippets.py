@@ -75,7 +75,7 @@ def _visible(frames: pd.DataFrame, keyframes: pd.DataFrame) -> pd.DataFrame:
     ).sort_values("start", kind="stable")
 
 
-def _kind(row: pd.Series) -> str:
+def _kind(row: dict) -> str:
     if not row["code"].strip():
         return "LEARNING"
     code = set(_lines(row["code"]))
@@ -125,7 +125,7 @@ def code_timeline(
                 "video_id": video_id,
                 "start": float(row["start"]),
                 "end": float(row["end"]),
-                "kind": _kind(pd.Series(row)),
+                "kind": _kind(row),
                 "scene": scene,
                 "title": titles.get(scene, "") or row["title"],
                 "snippet": current.snippet if code else None,
