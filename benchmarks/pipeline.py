@@ -13,7 +13,7 @@ plain sequential `WhisperModel.transcribe` as the baseline for our transcript st
 language model's tokens/s batched vs one call per chunk (`benchmarks/llm_batching.py`);
 the offline diarizer's wall time, real-time factor and DER on two references
 (`benchmarks/diarization.py`); the model stages of both videos run again, once video by
-video and once as one batch of two (`assets/common/batches.py`); and issue 9's floors (`floors`).
+video and once as one batch of two (`assets/common/batches.py`); and the floors (`floors`).
 
 `--long-lecture-minutes 20` instead builds a 20-minute lecture from the sample's slides in
 a temporary folder (`benchmarks/long_lecture.py`) and runs every asset on it once: its
@@ -48,7 +48,9 @@ from benchmarks.llm_tokens import (
 )
 from benchmarks.memory import TreeMemory
 
-RTF_FLOOR = 2.0  # issue 9: every asset of the sample lecture, 2 cores
+# Every asset of the sample lecture, 2 cores, first video: issue 9 asked 2.0; issue 12's
+# teaching notebook (sections, quizzes, summary from the 1.5B default) is budgeted 2.5.
+RTF_FLOOR = 2.5
 MEMORY_FLOOR_GIB = 8.0  # issue 9: the 20-minute lecture
 # The machine's load before this process adds any: other work on 2 cores skews every figure.
 LOAD_AT_START = list(os.getloadavg())
@@ -199,10 +201,11 @@ def stage_report(run: dict, duration: float) -> dict[str, dict[str, float | None
 
 
 def floors(report: dict, long_lecture: bool) -> dict:
-    """Issue 9's floors on 2 cores against this report: the whole run's real-time factor
-    (every asset, first video, model loads included) at most 2.0, LLM tokens at most 3,000
-    per video minute, and for the long lecture peak memory at most 8 GiB (the upper bound
-    from `benchmarks/memory.py`, llama-server included)."""
+    """The floors on 2 cores against this report: the whole run's real-time factor (every
+    asset, first video, model loads included) at most 2.5 (issue 12's budget), LLM tokens
+    at most 3,000 per video minute (issue 9; issue 12 allows 5,000), and for the long
+    lecture peak memory at most 8 GiB (issue 9; the upper bound from `benchmarks/memory.py`,
+    llama-server included)."""
     rtf = report["total_seconds"] / report["video_seconds"]
     tokens = report["llm_tokens"]["total"]["llm_tokens_per_video_minute"]
     peak_gib = report["pipeline_memory"]["peak_concurrent_mib"] / 1024

@@ -132,3 +132,30 @@ def test_auto_reports_each_backend_killed_by_sigill_once_and_uses_the_next(
     assert reports[1].startswith("LLM backend llama-server cannot start")
     assert "SIGILL" in reports[1] and f"this CPU lacks {', '.join(missing)}" in reports[1]
     assert not any("\n" in r for r in reports)
+
+
+def test_a_start_check_that_passed_is_kept_per_cpu_and_interpreter(tmp_path, monkeypatch):
+    """The start check runs once per machine, not once per pipeline process (5 s of 2
+    cores and a second copy of the model each run, issue 12); a check that failed is never
+    kept, and another interpreter (here: one that dies of SIGILL) is checked afresh."""
+    model = tmp_path / "model"
+    shutil.copytree(converted_model(smollm2_gguf()), model)
+    checks = []
+    real_check = ctranslate2.check_starts
+
+    def counted(*args, **kwargs):
+        checks.append(ctranslate2.PROBE_PYTHON)
+        return real_check(*args, **kwargs)
+
+    monkeypatch.setattr(ctranslate2, "check_starts", counted)
+    first = ctranslate2.proven_start(model, ["def"])
+    assert ctranslate2.proven_start(model, ["def"]) == first and len(checks) == 1
+    assert "ISA" in first
+    dies = _executable(tmp_path / "py", "#!/bin/sh\nkill -ILL $$\n")
+    monkeypatch.setattr(ctranslate2, "PROBE_PYTHON", str(dies))
+    for _ in range(2):
+        with pytest.raises(ctranslate2.CTranslate2Failed, match="SIGILL"):
+            ctranslate2.proven_start(model, ["def"])
+    assert len(checks) == 3, "a failed check is checked again"
+    kept = json.loads((model / ctranslate2.STARTS_FILE).read_text())
+    assert list(kept.values()) == [first]

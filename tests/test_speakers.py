@@ -208,7 +208,8 @@ def test_notebook_quotes_the_other_voices_with_who_and_when():
     )
     assert other_voices_markdown(chunks, main) == (
         "**Q&A**\n\n- **Speaker 2** at 0:31: “Can I use \\*two\\* loops?”"
-    )
+        "\n- **Speaker 1** replies at 0:35: “Yes, you can.”"
+    ), "a question is followed by the main speaker's reply"
     assert other_voices_markdown(chunks.iloc[[0, 2]], main) == ""
 
 

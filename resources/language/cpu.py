@@ -5,6 +5,8 @@ illegal instruction in one line (issue 9)."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import platform
 import signal
 from collections.abc import Collection
 from pathlib import Path
@@ -19,6 +21,20 @@ def cpu_flags() -> set[str]:
             if line.startswith("flags"):
                 return set(line.split(":", 1)[1].split())
     return set()
+
+
+def cpu_identity() -> str:
+    """A short hash of what decides which kernels a runtime picks here: the CPU's model
+    name and feature flags, and the machine architecture. Another CPU (a CI runner, an
+    emulated one, a migrated VM with other flags) has another identity."""
+    model = ""
+    with contextlib.suppress(OSError):
+        for line in CPUINFO.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    described = "\0".join([platform.machine(), model, *sorted(cpu_flags())])
+    return hashlib.sha256(described.encode()).hexdigest()[:16]
 
 
 def death_cause(what: str, returncode: int, needs: Collection[str] = ()) -> str:

@@ -1,8 +1,11 @@
 """The CPU default language backend: CTranslate2 running the bundled GGUF, converted to int8.
 
 CTranslate2 dispatches its kernels at run time, so the pip wheel runs on any x86-64 CPU
-(issue 9); `check_starts` proves it once per process in a child process, because an
-in-process runtime that died of an illegal instruction would take the pipeline with it.
+(issue 9); `check_starts` proves it in a child process, because an in-process runtime
+that died of an illegal instruction would take the pipeline with it. The proof is kept
+beside the converted model per CPU (`proven_start`), so it costs once per machine, not
+5 s of a 2-core pipeline run's CPU and a second copy of the model in memory every time
+(issue 12's real-time budget).
 
 Batching: one `generate_batch` over all prompts of a call (sorted by length into batches
 of `batch_size`). The prompts of one task share their start (the system message and the
@@ -15,10 +18,13 @@ stays a handful of entries however many videos run.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
+import tempfile
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +32,7 @@ import dagster as dg
 
 from resources.language.base import Generation, LLMBackendMissing, Message, instruction
 from resources.language.conversion import converted_model
-from resources.language.cpu import death_cause
+from resources.language.cpu import cpu_identity, death_cause
 from vid2learn_dagster.common.errors import ModelLoadError
 
 COMPUTE_TYPE = "int8"
@@ -72,6 +78,34 @@ def check_starts(model_dir: Path, start_tokens: list[str], timeout_s: float = 30
     raise CTranslate2Failed(cause)
 
 
+# Beside a converted model: the CPUs it was proven to start on, by `cpu_identity`.
+STARTS_FILE = "started_on.json"
+
+
+def proven_start(model_dir: Path, start_tokens: list[str]) -> str:
+    """`check_starts`, unless this model already started on this CPU with this CTranslate2
+    (then the kernels that check reported). The record is written atomically and only
+    after a check passed; a failure is never recorded, so it is checked again next time."""
+    record = model_dir / STARTS_FILE
+    # The interpreter is part of what was proven (tests put an emulated CPU in front of it).
+    key = f"{cpu_identity()} {PROBE_PYTHON} ctranslate2=={version('ctranslate2')} {COMPUTE_TYPE}"
+    try:
+        proven = json.loads(record.read_text())
+    except (OSError, ValueError):
+        proven = {}
+    if not isinstance(proven, dict):
+        proven = {}
+    if isinstance(proven.get(key), str):
+        return proven[key]
+    kernels = check_starts(model_dir, start_tokens)
+    with tempfile.NamedTemporaryFile(
+        "w", dir=model_dir, prefix=".started_on-", suffix=".json", delete=False
+    ) as temp:
+        json.dump({**proven, key: kernels}, temp, indent=1)
+    os.replace(temp.name, record)
+    return kernels
+
+
 def _kernels(log: str) -> str:
     """The CPU, instruction set and int8 GEMM backend from CTranslate2's verbose log."""
     found = {}
@@ -98,7 +132,7 @@ class CTranslate2Engine:
         # transformers takes for a Mistral tokenizer and warns about; the tokenizer is the
         # GGUF's own (same ids, checked), so the "fix" is declined explicitly.
         self.tokenizer = AutoTokenizer.from_pretrained(folder, fix_mistral_regex=False)
-        self.kernels = check_starts(folder, self._text_tokens("def"))
+        self.kernels = proven_start(folder, self._text_tokens("def"))
         dg.get_dagster_logger().info(f"ctranslate2 runs {gguf.name} on {self.kernels}")
         self.generator = ctranslate2.Generator(
             str(folder), device="cpu", compute_type=COMPUTE_TYPE, intra_threads=threads

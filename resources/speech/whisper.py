@@ -15,6 +15,8 @@ Decoding defaults come from measurements on a 2-core CPU (figures in `_beam_size
   early on dense speech: 10 s of speech lost, WER 22-30 % against 9 % sequential.
 - CUDA: `BatchedInferencePipeline`, batch 16, the large-v3 setting of faster-whisper's
   README, where batching is the main speed-up.
+- Beam 5 on both: on lectures in voices we did not tune on, greedy made twice the word
+  errors (issue 11; figures in `_beam_size`).
 - VAD on: it skips silence (cheaper than the plain call on real lectures) and lets
   silent audio yield no segments instead of hallucinated text.
 """
@@ -198,7 +200,7 @@ class WhisperResource(dg.ConfigurableResource):
     faster-whisper model name (downloaded from the Hugging Face hub) or a CTranslate2
     model folder; empty picks "base" (multilingual) on CPU and `gpu_model` on CUDA.
     `device`: "auto", "cpu" or "cuda". `compute_type`: "default" is int8 on CPU and
-    float16 on CUDA. `beam_size`: 0 = 1 (greedy) on CPU, 5 on CUDA.
+    float16 on CUDA. `beam_size`: 0 = 5 (1 is greedy).
     `batch_size`: 0 = sequential on CPU and 16 on CUDA, 1 = sequential, >1 = batched.
     `cpu_threads`: 0 = min(4, cores).
     `language`: empty detects it (English-only models always use "en").
@@ -234,22 +236,17 @@ class WhisperResource(dg.ConfigurableResource):
         threads = self.cpu_threads or min(4, _available_cores())
         return LoadSettings(model, device, compute_type, threads)
 
-    def _beam_size(self, device: str) -> int:
-        # issue 9, whisper base, int8, 2 threads, VAD + word timings, WER (normalised):
-        #   sample lecture (73 s)   greedy 2.5 %, beam 2 2.0 %, beam 5 3.0 %
-        #   jfk.flac                exact at every beam
-        #   pyannote sample.wav     21.0 % at every beam (tiny.en greedy 17.3 %)
-        #   espeak-ng de / es clips greedy 12.5 / 0 %, beam 5 16.7 / 0 %
-        # Wall time on a loaded 2-core machine (load 3-8, so ratios only): beam 5 took
-        # 1.2-1.45x greedy on the lecture (11.8 vs 16.9 s; min of 3: 25.4 vs 30.6 s); on
-        # the short clips the noise swamped the difference. Beam buys no consistent
-        # accuracy on base, so greedy (with temperature fallback, openai-whisper's own
-        # `transcribe()` default) stays the CPU default, as it was for tiny.en (there:
-        # greedy 3.12 s vs beam 3 4.0 s, both 4 % WER, on 2 quiet cores). Set `beam_size`
-        # to trade speed for accuracy. GPUs keep the usual beam 5.
-        if self.beam_size:
-            return self.beam_size
-        return 5 if device == "cuda" else 1
+    def _beam_size(self) -> int:
+        # Beam 5 everywhere (openai-whisper's own CLI default). Issue 9 had kept greedy on
+        # CPU, measured on our sample alone (greedy 2.5 %, beam 5 3.0 %); on lectures made
+        # by other voices (issue 11's seeded variants, whisper base, int8, 2 threads, VAD
+        # + word timings, WER with Whisper's normalizer) greedy was twice as wrong:
+        #   sample 2.5 -> 2.5 %, same_layout 29.9 -> 12.4 %, revealed 10.8 -> 5.4 %,
+        #   three_voices 25.6 -> 15.9 %, screencast_vfr 16.9 -> 8.5 %; mean 17.1 -> 8.9 %
+        # (beam 10: 8.4 %, 1.7x the time; patience 2 and no VAD: no change; without
+        # conditioning on the previous text: 9.7 %). It costs 1.3x greedy's time: 8.9 s
+        # against 6.8 s on the 73 s sample. Set `beam_size` 1 to trade accuracy for speed.
+        return self.beam_size or 5
 
     def _batch_size(self, device: str) -> int:
         if self.batch_size:
@@ -267,7 +264,7 @@ class WhisperResource(dg.ConfigurableResource):
             backend = "faster-whisper"
         return (
             f"{backend} {model} {settings.device}/{settings.compute_type} "
-            f"beam={self._beam_size(settings.device)} batch={self._batch_size(settings.device)} "
+            f"beam={self._beam_size()} batch={self._batch_size(settings.device)} "
             f"vad={self.vad_filter} language={self.language or 'auto'} "
             f"words={self.word_timestamps}"
         )
@@ -284,7 +281,7 @@ class WhisperResource(dg.ConfigurableResource):
             return Transcription(language=language or "", duration=0.0)
         options: dict[str, Any] = {
             "language": language,
-            "beam_size": self._beam_size(settings.device),
+            "beam_size": self._beam_size(),
             "vad_filter": self.vad_filter,
             "word_timestamps": self.word_timestamps,
         }

@@ -106,6 +106,6 @@ def compose_notebook(
         ),
         sections=sections,
         glossary_markdown=glossary_markdown(terms, link),
-        conclusion_markdown=conclusion(materials, overview),
+        conclusion_markdown=conclusion(materials),
         summary=video_summary(source.video_id, abstract(materials, overview), sections, terms),
     )

@@ -225,10 +225,17 @@ def section_materials(
     return materials
 
 
+# Words of a topic's first sentence in the outline: every prompt of the notebook's batched
+# call is padded to the longest, the outline's prompt (issue 12's real-time budget).
+OUTLINE_WORDS = 12
+
+
 def outline(materials: Sequence[SectionMaterial]) -> str:
-    """Numbered topics with their first sentence: the context of the whole-lecture prompts."""
+    """Numbered topics with the start of their first sentence: the context of the
+    whole-lecture prompt."""
     lines = []
     for m in materials:
-        first = next(iter(sentences(m.text)), "")
+        words = next(iter(sentences(m.text)), "").split()
+        first = " ".join(words[:OUTLINE_WORDS]) + (" ..." if len(words) > OUTLINE_WORDS else "")
         lines.append(f"{m.number}. {m.title}: {first}".rstrip(": "))
     return "\n".join(lines)

@@ -143,9 +143,10 @@ def glossary_markdown(terms: Sequence[Term], link: Callable[[float], str]) -> st
     return "## Glossary\n\n" + "\n".join(lines)
 
 
-def conclusion(materials: Sequence[SectionMaterial], overview: Mapping[str, object]) -> str:
-    """The model's recap (if supported), then what each section taught, in its own first
-    sentence: a summary of the lecture, not a list of its headings."""
+def conclusion(materials: Sequence[SectionMaterial]) -> str:
+    """What each section taught, in its own first sentence: a summary of the lecture, not
+    a list of its headings. Not the model's: its recap restated its introduction, and
+    decoding it cost the notebook's whole batched call 40 steps (issue 12)."""
     if not materials:
         return "## Conclusion\n\n*Nothing to conclude: the video has no topics.*"
     taught = [
@@ -154,6 +155,5 @@ def conclusion(materials: Sequence[SectionMaterial], overview: Mapping[str, obje
         if subject_of(m) or not m.slide_title
         for first in sentences(m.text or m.speech)[:1]
     ]
-    text = _prose(string_field(overview, "conclusion"), materials, "")
     summary = "### What you learned\n\n" + "\n".join(taught) if taught else ""
-    return "\n\n".join(part for part in ("## Conclusion", text, summary) if part)
+    return "\n\n".join(part for part in ("## Conclusion", summary) if part)

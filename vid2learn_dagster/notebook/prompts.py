@@ -44,18 +44,19 @@ OVERVIEW_SCHEMA = {
             "items": {"type": "string", "maxLength": 120},
             "maxItems": 5,
         },
-        "conclusion": {"type": "string", "maxLength": 400},
     },
-    "required": ["introduction", "audience", "outcomes", "conclusion"],
+    "required": ["introduction", "audience", "outcomes"],
 }
 # One call for both kinds of prompt, so the overview decodes alongside the sections
 # instead of alone after them; each prompt names its keys, which picks the branch.
 NOTEBOOK = LLMTask(
     prompts=("notebook_intro", "notebook_section"),
-    # 256 fitted a section's five short fields (measured answers ran 150-200 tokens; the
-    # notebook was the costliest language stage on a held-out lecture, issue 9); key
-    # points and four options add about 80 (issue 12).
-    max_new_tokens=352,
+    # On 2 cores a decoding step costs the same for one answer or eight (0.19 s with the
+    # 1.5B default, memory-bound), so the call lasts as long as its longest answer: the
+    # prompts ask for short fields (answers ran 135-230 tokens on the sample, issue 12),
+    # and this cap bounds a rambling one at 55 s; "code" comes last, so a cut-off
+    # answer loses only the code.
+    max_new_tokens=288,
     json_schema={"anyOf": [SECTION_SCHEMA, OVERVIEW_SCHEMA]},
 )
 TASKS = (NOTEBOOK,)

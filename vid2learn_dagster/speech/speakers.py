@@ -203,23 +203,37 @@ def main_speaker(chunks: pd.DataFrame) -> str | None:
 
 
 def other_voices_markdown(chunks: pd.DataFrame, main: str | None, max_words: int = 40) -> str:
-    """What voices other than `main` say in these chunks, quoted with who and when.
+    """What voices other than `main` say in these chunks, quoted with who and when, each
+    question followed by the main speaker's reply (the next chunk `main` speaks).
 
     A notebook section is written from the whole section's speech, so a question from the
-    audience would otherwise read as the lecturer's words. Titled "Q&A" when a quote asks
-    something. "" when only the main speaker (or nobody) speaks.
+    audience would otherwise read as the lecturer's words; and the reply is often the one
+    place the lecture states a point (the sample's "put a conditional expression at the
+    front" answers a student), which the model's explanation may leave out. Titled "Q&A"
+    when a quote asks something. "" when only the main speaker (or nobody) speaks.
     """
-    lines, asks = [], False
-    for row in chunks.sort_values("start", kind="stable").itertuples(index=False):
-        text = "" if pd.isna(row.text) else " ".join(str(row.text).split())
-        if pd.isna(row.speaker) or row.speaker == main or not text:
-            continue
-        words = text.split()
+
+    def line(row, note: str = "") -> str:
+        words = " ".join(str(row.text).split()).split()
         quote = " ".join(words[:max_words]) + (" …" if len(words) > max_words else "")
-        asks = asks or "?" in quote
-        lines.append(
-            f"- **{speaker_name(row.speaker)}** at {clock(row.start)}: “{escape_markdown(quote)}”"
-        )
+        who = f"**{speaker_name(row.speaker)}**{note}"
+        return f"- {who} at {clock(row.start)}: “{escape_markdown(quote)}”"
+
+    rows = [
+        r
+        for r in chunks.sort_values("start", kind="stable").itertuples(index=False)
+        if not pd.isna(r.text) and str(r.text).strip()
+    ]
+    lines, asks = [], False
+    for i, row in enumerate(rows):
+        if pd.isna(row.speaker) or row.speaker == main:
+            continue
+        lines.append(line(row))
+        if "?" in str(row.text):
+            asks = True
+            reply = next((r for r in rows[i + 1 :] if r.speaker != row.speaker), None)
+            if reply is not None and reply.speaker == main:
+                lines.append(line(reply, " replies"))
     if not lines:
         return ""
     return ("**Q&A**" if asks else "**Other speakers**") + "\n\n" + "\n".join(lines)
