@@ -140,6 +140,7 @@ def test_a_start_check_that_passed_is_kept_per_cpu_and_interpreter(tmp_path, mon
     kept, and another interpreter (here: one that dies of SIGILL) is checked afresh."""
     model = tmp_path / "model"
     shutil.copytree(converted_model(smollm2_gguf()), model)
+    (model / ctranslate2.STARTS_FILE).unlink(missing_ok=True)  # kept by an earlier engine
     checks = []
     real_check = ctranslate2.check_starts
 
@@ -159,3 +160,10 @@ def test_a_start_check_that_passed_is_kept_per_cpu_and_interpreter(tmp_path, mon
     assert len(checks) == 3, "a failed check is checked again"
     kept = json.loads((model / ctranslate2.STARTS_FILE).read_text())
     assert list(kept.values()) == [first]
+    # A record that cannot be written (here a folder in its place): checked, not kept, no
+    # error and no temp file left behind.
+    (model / ctranslate2.STARTS_FILE).unlink()
+    (model / ctranslate2.STARTS_FILE).mkdir()
+    monkeypatch.setattr(ctranslate2, "PROBE_PYTHON", sys.executable)
+    assert ctranslate2.proven_start(model, ["def"]) == first and len(checks) == 4
+    assert not list(model.glob(".started_on-*"))

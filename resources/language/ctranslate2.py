@@ -18,6 +18,7 @@ stays a handful of entries however many videos run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -98,12 +99,24 @@ def proven_start(model_dir: Path, start_tokens: list[str]) -> str:
     if isinstance(proven.get(key), str):
         return proven[key]
     kernels = check_starts(model_dir, start_tokens)
-    with tempfile.NamedTemporaryFile(
-        "w", dir=model_dir, prefix=".started_on-", suffix=".json", delete=False
-    ) as temp:
-        json.dump({**proven, key: kernels}, temp, indent=1)
-    os.replace(temp.name, record)
+    _keep(record, {**proven, key: kernels})
     return kernels
+
+
+def _keep(record: Path, proven: dict[str, str]) -> None:
+    """Write the record atomically; where it cannot be written (a read-only model cache
+    others share), the check is simply not kept and no temp file is left."""
+    temp = None
+    try:
+        with tempfile.NamedTemporaryFile(
+            "w", dir=record.parent, prefix=".started_on-", suffix=".json", delete=False
+        ) as temp:
+            json.dump(proven, temp, indent=1)
+        os.replace(temp.name, record)
+    except OSError:
+        if temp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temp.name)
 
 
 def _kernels(log: str) -> str:
