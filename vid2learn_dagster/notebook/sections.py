@@ -116,8 +116,6 @@ def section(
     if points:
         teaching += "\n\n**Key points**\n\n" + "\n".join(f"- {escape_markdown(p)}" for p in points)
     parts = [teaching]
-    if m.voices:
-        parts.append(m.voices)
     formulas = formula_markdown(f for s in m.screens for f in s.formulas())
     if formulas:
         parts.append(formulas)
@@ -134,7 +132,11 @@ def section(
             markdown="\n\n".join(parts),
             image_path=m.image_path,
             code=tuple(code),
-            extra_cells=_walkthroughs(m) + quiz_cells(questions, link),
+            # The Q&A in a cell of its own: its quotes (a question and the reply it got)
+            # may restate the lecture's text the explanation falls back to.
+            extra_cells=_walkthroughs(m)
+            + tuple(Cell(v) for v in [m.voices] if v)
+            + quiz_cells(questions, link),
         ),
         material=m,
         teaching=teaching,
