@@ -166,4 +166,4 @@ def test_a_start_check_that_passed_is_kept_per_cpu_and_interpreter(tmp_path, mon
     (model / ctranslate2.STARTS_FILE).mkdir()
     monkeypatch.setattr(ctranslate2, "PROBE_PYTHON", sys.executable)
     assert ctranslate2.proven_start(model, ["def"]) == first and len(checks) == 4
-    assert not list(model.glob(".started_on-*"))
+    assert not list(model.glob(f".{ctranslate2.STARTS_FILE}.*")), "no temp file left"

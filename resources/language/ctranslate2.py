@@ -24,7 +24,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from resources.language.base import Generation, LLMBackendMissing, Message, inst
 from resources.language.conversion import converted_model
 from resources.language.cpu import cpu_identity, death_cause
 from vid2learn_dagster.common.errors import ModelLoadError
+from vid2learn_dagster.storage.files import atomic_path
 
 COMPUTE_TYPE = "int8"
 # The interpreter that runs the start check (tests put an emulated CPU in front of it).
@@ -104,19 +104,10 @@ def proven_start(model_dir: Path, start_tokens: list[str]) -> str:
 
 
 def _keep(record: Path, proven: dict[str, str]) -> None:
-    """Write the record atomically; where it cannot be written (a read-only model cache
-    others share), the check is simply not kept and no temp file is left."""
-    temp = None
-    try:
-        with tempfile.NamedTemporaryFile(
-            "w", dir=record.parent, prefix=".started_on-", suffix=".json", delete=False
-        ) as temp:
-            json.dump(proven, temp, indent=1)
-        os.replace(temp.name, record)
-    except OSError:
-        if temp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(temp.name)
+    """Write the record atomically (`storage.files.atomic_path`); where it cannot be
+    written (a read-only model cache others share), the check is simply not kept."""
+    with contextlib.suppress(OSError), atomic_path(record) as temp:
+        temp.write_text(json.dumps(proven, indent=1))
 
 
 def _kernels(log: str) -> str:
