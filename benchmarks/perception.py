@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from resources.speech import hearing
 from resources.speech.diarization import DiarizationResource
 from resources.speech.whisper import WhisperResource
 from resources.vision.reader import VisionResource
@@ -132,7 +133,9 @@ def variant_report(
     _, words = attribute_speakers(*transcript_tables(name, result), turns)
     reference = truth_turns(truth)
     terms = screen_terms(slide_screens(keyframes, visuals), truth["title"], duration)
-    corrections = corrections_table(name, words, find_corrections(words, terms))
+    listen = hearing.listener(whisper, audio, result.language)
+    found = timed("term_correction", find_corrections, words, terms, None, listen)
+    corrections = corrections_table(name, words, found)
     fixed = corrected_words(words, corrections)
     return {
         "duration_s": duration,
@@ -140,7 +143,10 @@ def variant_report(
         "code": code_scores(truth, keyframes, list(visuals["code"])),
         "wer": round(word_error_rate(truth["script"], " ".join(words["word"])), 4),
         "wer_corrected": round(word_error_rate(truth["script"], " ".join(fixed["word"])), 4),
-        "term_corrections": [f"{c.heard} -> {c.corrected}" for c in corrections.itertuples()],
+        "term_corrections": [
+            f"{c.heard} -> {c.corrected}" + ("" if pd.isna(c.hearing_gain) else " (heard)")
+            for c in corrections.itertuples()
+        ],
         "voices": len({t.speaker for t in reference}),
         "speakers_found": int(turns["speaker"].nunique()),
         "word_voice_accuracy": voice_accuracy(words, reference),
@@ -151,13 +157,13 @@ def variant_report(
     }
 
 
-def benchmark_perception(names: list[str], out: Path) -> dict:
+def benchmark_perception(names: list[str], out: Path, seed: int = 0) -> dict:
     whisper = WhisperResource()
     diarizer = DiarizationResource(backend="offline")
     vision = VisionResource(backend="ocr")
     videos = {"sample": (sample_video(), ground_truth())}
     for name in names:
-        videos[name] = (out / f"{name}.mp4", generate_variant(name, out))
+        videos[name] = (out / f"{name}.mp4", generate_variant(name, out, seed))
     report = {
         name: variant_report(name, video, truth, out, whisper, diarizer, vision)
         for name, (video, truth) in videos.items()
@@ -182,11 +188,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, help="folder for the variants (default: a temp one)")
     parser.add_argument("--variants", nargs="*", default=list(VARIANTS))
+    parser.add_argument(
+        "--seed", type=int, default=0, help="voices of the variants (0 is the tests')"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="vid2learn-perception-") as tmp:
         out = args.out or Path(tmp)
         out.mkdir(parents=True, exist_ok=True)
-        print(json.dumps(benchmark_perception(args.variants, out), indent=2))
+        print(json.dumps(benchmark_perception(args.variants, out, args.seed), indent=2))
 
 
 if __name__ == "__main__":

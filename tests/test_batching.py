@@ -34,7 +34,7 @@ from vid2learn_dagster.sample import sample_video
 
 # Two slides each, cut from the sample lecture at its slide changes (lecture.json).
 CLIPS = {"first.mp4": (0.0, 18.4), "second.mp4": (30.6, 48.87)}
-BATCHED_STEPS = {  # the model stages and the term corrections between them
+BATCHED_STEPS = {  # the model stages (term corrections ask Whisper again)
     "visual_descriptions",
     "code_snippets",
     "term_corrections",

@@ -99,3 +99,55 @@ def test_the_chunk_text_is_corrected_and_keeps_its_punctuation():
     chunks = pd.DataFrame({"segment_ids": [[0]], "text": ["Then minor research, fast."]})
     fixed = corrected_chunks(chunks, heard, corrected(heard))
     assert fixed["text"].tolist() == ["Then binary search, fast."]
+
+
+class Hearing:
+    """Whisper's verdict, scripted: the log-likelihood of each text it is asked about.
+
+    The decision rule is what is specified here; the real listener (whisper base on a
+    generated lecture) is `test_variant_perception.py`'s."""
+
+    def __init__(self, likelier: dict[str, float]):
+        self.likelier, self.asked = likelier, []
+
+    def __call__(self, start: float, end: float, texts) -> list[float]:
+        self.asked.append((start, end, list(texts)))
+        return [self.likelier.get(t, -20.0) for t in texts]
+
+
+# "binary search" heard as "linear search" while both slides are near: spelling cannot choose.
+BIASED = words(("Linear", 12.0), ("search", 12.4), ("cuts.", 12.8))
+
+
+def test_a_term_heard_as_another_shown_term_is_taken_when_hearing_prefers_it():
+    listen = Hearing({" Binary search cuts.": -12.0})
+    terms = screen_terms(SLIDES, "Searching lists", 20.0)
+    table = corrections_table("v", BIASED, find_corrections(BIASED, terms, listen=listen))
+    assert table[["heard", "corrected", "hearing_gain"]].values.tolist() == [
+        ["Linear", "Binary", 8.0]
+    ]
+    ((start, end, texts),) = listen.asked  # one question for the segment, as Whisper writes
+    assert (start, end) == pytest.approx((12.0, 13.2))
+    assert texts[0] == " Linear search cuts." and " Binary search cuts." in texts
+    assert corrected_words(BIASED, table)["word"].tolist() == ["Binary", "search", "cuts."]
+
+
+@pytest.mark.parametrize("gain", [-3.0, 0.0, 1.9])
+def test_without_a_clear_gain_in_hearing_what_was_heard_stays(gain):
+    listen = Hearing({" Binary search cuts.": -20.0 + gain})
+    terms = screen_terms(SLIDES, "Searching lists", 20.0)
+    assert find_corrections(BIASED, terms, listen=listen) == []
+
+
+def test_without_hearing_only_terms_that_sound_alike_correct():
+    assert corrected(BIASED).empty
+
+
+def test_a_term_that_sounds_alike_needs_no_hearing():
+    sure = words((" minor", 12.4), (" research", 12.8))
+    listen = Hearing({})
+    table = corrections_table(
+        "v", sure, find_corrections(sure, screen_terms(SLIDES, "", 20.0), listen=listen)
+    )
+    assert table["corrected"].tolist() == ["binary search"] and listen.asked == []
+    assert table["hearing_gain"].isna().all()

@@ -45,7 +45,8 @@ VIEW_DOCS: dict[str, str] = {
     "transcript_words": "Word-level timestamps and probabilities of the transcript.",
     "term_corrections": (
         "Mis-heard words replaced by a term shown on screen: which words, what was heard, "
-        "the term and its source (title, slide or code)."
+        "the term and its source (title, slide or code), and how much likelier Whisper "
+        "found the term where hearing decided."
     ),
     "keyframes": (
         "One representative frame per detected slide or scene, with its time range and, "

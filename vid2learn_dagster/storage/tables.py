@@ -80,6 +80,9 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("corrected", STRING),
             ("source", STRING),  # "title", "slide N" or "code on slide N"
             ("score", FLOAT),  # mean of the sound-alike and look-alike similarities, 0-1
+            # Whisper's log-likelihood gain (nats) with the term, where hearing decided
+            # (a term the screen also shows as heard, or less alike); null otherwise
+            ("hearing_gain", FLOAT),
         ]
     ),
     "keyframes": pa.schema(
