@@ -166,6 +166,30 @@ def test_supported_model_answers_are_used():
     assert code == [CODE, "mean = sum(values) / len(values)"]
 
 
+def test_key_points_that_echo_json_loop_or_repeat_the_explanation_are_dropped():
+    """A small model looping inside its JSON (seen on a generated lecture) must not put
+    its raw answer, or a sentence said twice, in the notebook."""
+    said = "A list keeps its items in order, and you index it from zero."
+    answers = {
+        "section:1": section_json(
+            heading="Lists",
+            explanation=said,
+            key_points=[
+                '{"explanation": "You index a list from zero.',
+                "A list keeps items. A list keeps items. A list keeps items.",
+                said,
+                "You index a list from zero",
+            ],
+            question="",
+            answer="",
+            code="",
+        ),
+    }
+    cell = next(c.source for c in rendered(answers).cells if said in c.source)
+    points = re.findall(r"^- (.*)$", cell, flags=re.MULTILINE)
+    assert points == ["You index a list from zero"]
+
+
 def test_invented_code_and_unsupported_questions_are_rejected():
     answers = {
         "section:1": section_json(

@@ -58,11 +58,21 @@ def supported_sentences(m: SectionMaterial, text: str) -> str:
     return grounded(without_fenced_blocks(clean_text(text)), vocabulary(*m.source_texts()))
 
 
-def supported_points(m: SectionMaterial, items: Sequence[str]) -> list[str]:
-    """The model's key points the section supports."""
+def supported_points(m: SectionMaterial, items: Sequence[str], taught: str) -> list[str]:
+    """The model's key points the section supports, each a point of its own: not JSON the
+    model echoed into the list, no sentence twice (a small model loops: "The stack grows.
+    The stack grows." on a generated lecture) and none the `taught` text already says."""
     source = vocabulary(*m.source_texts())
-    good = [i for i in dict.fromkeys(" ".join(x.split()) for x in items) if len(i.split()) >= 3]
-    return [i for i in good if support(i, source) >= MIN_SUPPORT][:MAX_KEY_POINTS]
+    said = set(sentences(taught))
+    good = []
+    for item in dict.fromkeys(" ".join(x.split()) for x in items):
+        parts = sentences(item)
+        if len(item.split()) < 3 or "{" in item or len(set(parts)) < len(parts):
+            continue
+        if not said & set(parts) and support(item, source) >= MIN_SUPPORT:
+            good.append(item)
+            said |= set(parts)
+    return good[:MAX_KEY_POINTS]
 
 
 def slide_points(m: SectionMaterial) -> list[str]:
@@ -110,7 +120,8 @@ def section(
     """One section from its JSON answer (missing or broken: fallbacks)."""
     data = json_object(answers.get(section_key(m), ""))
     said, listed = string_field(data, "explanation"), string_list(data, "key_points")
-    explained, model_points = supported_sentences(m, said), supported_points(m, listed)
+    explained = supported_sentences(m, said)
+    model_points = supported_points(m, listed, explained or m.text)
     points = model_points or slide_points(m)
     teaching = escape_markdown(explained or m.text) or "*(no speech)*"
     if points:
