@@ -133,7 +133,7 @@ def variant_report(
     _, words = attribute_speakers(*transcript_tables(name, result), turns)
     reference = truth_turns(truth)
     terms = screen_terms(slide_screens(keyframes, visuals), truth["title"], duration)
-    listen = hearing.listener(whisper, audio, result.language)
+    listen = hearing.listener(whisper, lambda: audio, result.language)
     found = timed("term_correction", find_corrections, words, terms, None, listen)
     corrections = corrections_table(name, words, found)
     fixed = corrected_words(words, corrections)

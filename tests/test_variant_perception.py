@@ -65,7 +65,7 @@ def heard(lecture_variants, tmp_path_factory) -> dict[str, Heard]:
         result = whisper.transcribe(audio.path)
         found[name] = Heard(
             transcript_tables(name, result)[1],
-            hearing.listener(whisper, audio.path, result.language),
+            hearing.listener(whisper, lambda path=audio.path: path, result.language),
         )
     return found
 

@@ -1,5 +1,7 @@
 """`term_corrections`: mis-heard words fixed by the terms shown on screen, each recorded."""
 
+import functools
+
 import dagster as dg
 import pandas as pd
 
@@ -68,7 +70,7 @@ def term_corrections(
         segments = transcript_segments[video]
         listen = hearing.listener(
             whisper,
-            media.fetch(audio[video]["audio_path"].iloc[0], video),
+            functools.partial(media.fetch, audio[video]["audio_path"].iloc[0], video),
             str(segments["language"].iloc[0]) if len(segments) else "",
         )
         with model_errors(context):

@@ -9,7 +9,8 @@ Kept apart from `whisper.py` so that the transcript's code version does not chan
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,30 +29,27 @@ if TYPE_CHECKING:
 MARGIN_S = 0.2
 
 
-def listener(whisper: WhisperResource, audio_path: Path, language: str) -> Listener:
+def listener(whisper: WhisperResource, audio_path: Callable[[], Path], language: str) -> Listener:
     """Scores texts as transcripts of stretches of this audio (seconds): the sum of
     Whisper's token log-probabilities, with the model `whisper` transcribes with. The
-    model and audio load on the first call: most videos never need one."""
-    loaded: dict[str, Any] = {}
+    audio (`audio_path()` may download it) and the model load on the first call: most
+    videos never need one."""
 
-    def load() -> dict[str, Any]:
-        if not loaded:
-            faster_whisper = _import_faster_whisper()
-            model = load_model(whisper.load_settings())
-            loaded["model"] = model
-            loaded["audio"] = faster_whisper.decode_audio(
-                str(audio_path), sampling_rate=SAMPLE_RATE
-            )
-            loaded["tokenizer"] = faster_whisper.tokenizer.Tokenizer(
-                model.hf_tokenizer,
-                model.model.is_multilingual,
-                task="transcribe",
-                language=(language or "en") if model.model.is_multilingual else "en",
-            )
-        return loaded
+    @functools.cache
+    def load() -> tuple[WhisperModel, Any, Any]:
+        faster_whisper = _import_faster_whisper()
+        model = load_model(whisper.load_settings())
+        audio = faster_whisper.decode_audio(str(audio_path()), sampling_rate=SAMPLE_RATE)
+        tokenizer = faster_whisper.tokenizer.Tokenizer(
+            model.hf_tokenizer,
+            model.model.is_multilingual,
+            task="transcribe",
+            language=(language or "en") if model.model.is_multilingual else "en",
+        )
+        return model, audio, tokenizer
 
     def listen(start: float, end: float, texts: Sequence[str]) -> list[float]:
-        model, audio, tokenizer = load().values()
+        model, audio, tokenizer = load()
         clip = audio[
             max(0, int((start - MARGIN_S) * SAMPLE_RATE)) : int((end + MARGIN_S) * SAMPLE_RATE)
         ]
