@@ -108,13 +108,15 @@ class Hearing:
     generated lecture) is `test_variant_perception.py`'s."""
 
     def __init__(self, likelier: dict[str, float]):
-        self.likelier, self.asked = likelier, []
+        self.likelier, self.asked, self.told = likelier, [], []
 
-    def __call__(self, start: float, end: float, texts) -> list[float]:
+    def __call__(self, start: float, end: float, texts, shown: str) -> list[float]:
         self.asked.append((start, end, list(texts)))
+        self.told.append(shown)
         return [self.likelier.get(t, -20.0) for t in texts]
 
 
+TERMS = screen_terms(SLIDES, "Searching lists", 20.0)
 # "binary search" heard as "linear search" while both slides are near: spelling cannot choose.
 BIASED = words(("Linear", 12.0), ("search", 12.4), ("cuts.", 12.8))
 
@@ -129,6 +131,12 @@ def test_a_term_heard_as_another_shown_term_is_taken_when_hearing_prefers_it():
     ((start, end, texts),) = listen.asked  # one question for the segment, as Whisper writes
     assert (start, end) == pytest.approx((12.0, 13.2))
     assert texts[0] == " Linear search cuts." and " Binary search cuts." in texts
+    # Whisper is told what the screen shows around then (both slides, give or take 5 s),
+    # line by line, and not the sentence before.
+    assert listen.told == [
+        "Searching lists Searching a list - Linear search checks every item "
+        "Binary search for index, item in enumerate(items):"
+    ]
     assert corrected_words(BIASED, table)["word"].tolist() == ["Binary", "search", "cuts."]
 
 
@@ -151,3 +159,52 @@ def test_a_term_that_sounds_alike_needs_no_hearing():
     )
     assert table["corrected"].tolist() == ["binary search"] and listen.asked == []
     assert table["hearing_gain"].isna().all()
+
+
+def test_a_term_heard_right_but_for_one_word_is_asked_however_unlike_that_word_sounds():
+    """ "dynamite search" for "binary search": metaphone cannot link the two words, the
+    shared "search" places the term; hearing decides, and mid-sentence the term is lower
+    case even though Whisper capitalised what it took for a name."""
+    heard = words((" Use", 12.0), (" Dynamite", 12.4), (" Search", 12.8), (" now.", 13.2))
+    listen = Hearing({" Use binary search now.": -10.0})
+    table = corrections_table("v", heard, find_corrections(heard, TERMS, listen=listen))
+    assert table[["heard", "corrected", "hearing_gain"]].values.tolist() == [
+        ["Dynamite Search", "binary search", 10.0]
+    ]
+    assert find_corrections(heard, TERMS, listen=Hearing({})) == [], "hearing must agree"
+
+
+def test_a_function_word_does_not_anchor_a_term():
+    """ "points to exactly" is not "points to another" heard wrong: "to" places nothing."""
+    screens = [Screen(1, 0.0, 10.0, "A foreign key points to another table", "")]
+    heard = words((" every", 2.0), (" order", 2.4), (" points", 2.8), (" to", 3.2),
+                  (" exactly", 3.6), (" one.", 4.0))  # fmt: skip
+    listen = Hearing({})
+    find_corrections(heard, screen_terms(screens, "", 10.0), listen=listen)
+    assert not any("another" in text for _, _, texts in listen.asked for text in texts)
+
+
+@pytest.mark.parametrize(
+    ("before", "expected"), [(" create", "a dictionary"), (" it.", "A dictionary")]
+)
+def test_a_slide_term_is_cased_for_its_place_in_the_sentence(before, expected):
+    """The slide's capital "A" heads a bullet, not the sentence it is said in."""
+    screens = [Screen(1, 0.0, 10.0, "A dictionary of ages", "")]
+    heard = words((before, 1.0), (" a", 1.4), (" Victionary", 1.8), (" of", 2.2))
+    table = corrections_table("v", heard, find_corrections(heard, screen_terms(screens, "", 10.0)))
+    assert table["corrected"].tolist() == [expected]
+
+
+def test_hearing_chooses_between_terms_that_both_sound_alike():
+    """Unsure words "By the research": "research" spells like "search", "By the research"
+    sounds like "Binary search"; spelling alone would take the nearer "search"."""
+    unsure = words((" By", 12.0), (" the", 12.4), (" research", 12.8), (" cuts.", 13.2),
+                   probability=0.3)  # fmt: skip
+
+    def corrected_as(listen) -> list[str]:
+        found = find_corrections(unsure, TERMS, listen=listen)
+        return corrections_table("v", unsure, found)["corrected"].tolist()
+
+    assert corrected_as(None) == ["search"]
+    assert corrected_as(Hearing({" Binary search cuts.": -5.0})) == ["Binary search"]
+    assert corrected_as(Hearing({" By the search cuts.": -5.0})) == ["search"]

@@ -102,16 +102,21 @@ def test_the_screens_terms_never_make_the_transcript_worse(name, lecture_variant
     assert table["source"].str.match(r"^(title|slide \d+|code on slide \d+)$").all()
 
 
-def test_hearing_overrules_a_term_the_previous_sentence_put_in_whispers_ear(
-    lecture_variants, screens, heard
-):
+def test_hearing_told_the_slide_overrules_what_the_beam_wrote(lecture_variants, screens, heard):
     """same_layout: "Binary search cuts the range" right after "Linear search checks every
     item" is heard as "Linear search cuts...": both terms are on screen, so only Whisper,
-    asked again without the previous sentence, can tell."""
+    asked again with the slide instead of the previous sentence, can tell. Later the
+    Scottish voice's "binary search" is heard as "Dynamite Search", a word no sound-alike
+    rule links to "binary": the shared "search" places the term, hearing confirms it."""
     table, _, after = corrected("same_layout", lecture_variants, screens, heard)
     _, _, without = corrected("same_layout", lecture_variants, screens, heard, hearing=False)
     confirmed = table[table["hearing_gain"].notna()]
-    assert confirmed["heard"].str.lower().tolist() == ["linear", "linear"]
-    assert confirmed["corrected"].str.lower().tolist() == ["binary", "binary"]
+    assert sorted(confirmed["heard"].str.lower()) == [
+        "dynamite search",
+        "dynamite search",
+        "linear",
+        "linear",
+    ], confirmed.to_string()
+    assert confirmed["corrected"].str.lower().str.startswith("binary").all()
     assert (confirmed["hearing_gain"] >= TermSettings().min_gain).all()
     assert after < without

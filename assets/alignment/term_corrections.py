@@ -85,7 +85,7 @@ def term_corrections(
         tables[video] = table
         metadata[video] = {
             "corrections": len(table),
-            "confirmed_by_hearing": int(table["hearing_gain"].notna().sum()),
+            "decided_by_hearing": int(table["hearing_gain"].notna().sum()),
             "terms_on_screen": terms,
             "preview": markdown_preview(table, ["start", "heard", "corrected", "source"]),
         }

@@ -3,7 +3,13 @@
 Term correction (issue 11) asks it whether a term the screen shows is a likelier
 transcript of a stretch of speech than what the beam search wrote. The beam was biased
 by the previous text ("linear search" for a said "binary search" right after a sentence
-about linear search), so each text is forced after the start-of-transcript tokens alone.
+about linear search), so the previous text Whisper is given is what the screen shows
+then, not the previous sentence: every text compared gets the same prompt, the lecture's
+own vocabulary, the context a listener in the room has. Told nothing, Whisper base kept
+"my research" over a said "binary search" by 5-8 nats in one voice; told the slide, it
+took the term by 2.8-7.5 (figures in `TermSettings.min_gain`). A prompt only weighs the
+fixed texts it is given here, so it cannot garble the rest of the speech the way a
+prompted transcription does (`FACTS.md`: WER 14 -> 29 % on tiny.en).
 Kept apart from `whisper.py` so that the transcript's code version does not change with it.
 """
 
@@ -27,13 +33,16 @@ if TYPE_CHECKING:
 
 # Audio kept either side of the words scored: word times are approximate.
 MARGIN_S = 0.2
+# Whisper's previous-text prompt holds at most half its 448-token context, less one
+# (faster-whisper's `get_prompt` keeps as many).
+MAX_PROMPT_TOKENS = 223
 
 
 def listener(whisper: WhisperResource, audio_path: Callable[[], Path], language: str) -> Listener:
-    """Scores texts as transcripts of stretches of this audio (seconds): the sum of
-    Whisper's token log-probabilities, with the model `whisper` transcribes with. The
-    audio (`audio_path()` may download it) and the model load on the first call: most
-    videos never need one."""
+    """Scores texts as transcripts of stretches of this audio (seconds), given what the
+    screen shows: the sum of Whisper's token log-probabilities, with the model `whisper`
+    transcribes with. The audio (`audio_path()` may download it) and the model load on
+    the first call: most videos never need one."""
 
     @functools.cache
     def load() -> tuple[WhisperModel, Any, Any]:
@@ -48,23 +57,25 @@ def listener(whisper: WhisperResource, audio_path: Callable[[], Path], language:
         )
         return model, audio, tokenizer
 
-    def listen(start: float, end: float, texts: Sequence[str]) -> list[float]:
+    def listen(start: float, end: float, texts: Sequence[str], shown: str) -> list[float]:
         model, audio, tokenizer = load()
         clip = audio[
             max(0, int((start - MARGIN_S) * SAMPLE_RATE)) : int((end + MARGIN_S) * SAMPLE_RATE)
         ]
-        return likelihoods(model, tokenizer, clip, texts)
+        return likelihoods(model, tokenizer, clip, texts, shown)
 
     return listen
 
 
 def likelihoods(
-    model: WhisperModel, tokenizer: Any, clip: Any, texts: Sequence[str]
+    model: WhisperModel, tokenizer: Any, clip: Any, texts: Sequence[str], prompt: str = ""
 ) -> list[float]:
-    """Whisper's log-likelihood of each text given `clip` (its first 30 s), one batch.
+    """Whisper's log-likelihood of each text given `clip` (its first 30 s) and `prompt` as
+    the previous text (its last `MAX_PROMPT_TOKENS`), one batch.
 
-    CTranslate2's `align` forces each text and reports every token's probability, given
-    one row of encoder output (or of mel features, which it encodes) per text.
+    CTranslate2's `align` forces each text after the start sequence and reports every
+    token's probability, given one row of encoder output (or of mel features, which it
+    encodes) per text.
     """
     import ctranslate2
     import numpy as np
@@ -82,9 +93,13 @@ def likelihoods(
         # output cannot be copied back as an array.
         padded = np.array(model.encode(padded))
     batch = np.ascontiguousarray(np.repeat(padded, len(texts), axis=0))
+    start = list(tokenizer.sot_sequence)
+    if prompt.strip():
+        previous = tokenizer.encode(" " + prompt.strip())[-MAX_PROMPT_TOKENS:]
+        start = [tokenizer.sot_prev, *previous, *start]
     results = model.model.align(
         ctranslate2.StorageView.from_array(batch),
-        tokenizer.sot_sequence,
+        start,
         [tokenizer.encode(text) for text in texts],
         [frames] * len(texts),
     )
