@@ -4,6 +4,7 @@ never making the transcript worse, with Whisper asked again where spelling canno
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,3 +121,14 @@ def test_hearing_told_the_slide_overrules_what_the_beam_wrote(lecture_variants, 
     assert confirmed["corrected"].str.lower().str.startswith("binary").all()
     assert (confirmed["hearing_gain"] >= TermSettings().min_gain).all()
     assert after < without
+
+
+def test_hearing_keeps_within_whispers_context(heard):
+    """Prompt, start tokens and text past Whisper's 448 positions made CTranslate2 raise
+    (a failed partition): the screen's prompt gives way to the texts, and texts too long
+    to force at all get no verdict."""
+    listen = heard["same_layout"].listen
+    said = " word" * 300
+    scores = listen(0.0, 5.0, [said, said + " more"], "Binary search halves the range. " * 60)
+    assert all(math.isfinite(score) for score in scores) and scores[0] != scores[1]
+    assert listen(0.0, 5.0, [" word" * 500, " word" * 499], "") == [0.0, 0.0]

@@ -33,9 +33,11 @@ if TYPE_CHECKING:
 
 # Audio kept either side of the words scored: word times are approximate.
 MARGIN_S = 0.2
-# Whisper's previous-text prompt holds at most half its 448-token context, less one
-# (faster-whisper's `get_prompt` keeps as many).
-MAX_PROMPT_TOKENS = 223
+# Whisper's text context: prompt, start-of-transcript tokens and text together.
+CONTEXT_TOKENS = 448
+# Its previous-text prompt holds at most half of that, less one (faster-whisper's
+# `get_prompt` keeps as many).
+MAX_PROMPT_TOKENS = CONTEXT_TOKENS // 2 - 1
 
 
 def listener(whisper: WhisperResource, audio_path: Callable[[], Path], language: str) -> Listener:
@@ -93,14 +95,19 @@ def likelihoods(
         # output cannot be copied back as an array.
         padded = np.array(model.encode(padded))
     batch = np.ascontiguousarray(np.repeat(padded, len(texts), axis=0))
+    tokens = [tokenizer.encode(text) for text in texts]
     start = list(tokenizer.sot_sequence)
-    if prompt.strip():
-        previous = tokenizer.encode(" " + prompt.strip())[-MAX_PROMPT_TOKENS:]
+    # Past the context CTranslate2 raises ("No position encodings ... >= 448"; it takes
+    # two positions after the text, measured): the prompt gives way to the texts, and
+    # texts too long to force get no verdict (equal scores).
+    spare = CONTEXT_TOKENS - len(start) - max(map(len, tokens)) - 2
+    if spare < 0:
+        return [0.0] * len(texts)
+    room = min(MAX_PROMPT_TOKENS, spare - 1)  # less <|startofprev|>
+    if prompt.strip() and room > 0:
+        previous = tokenizer.encode(" " + prompt.strip())[-room:]
         start = [tokenizer.sot_prev, *previous, *start]
     results = model.model.align(
-        ctranslate2.StorageView.from_array(batch),
-        start,
-        [tokenizer.encode(text) for text in texts],
-        [frames] * len(texts),
+        ctranslate2.StorageView.from_array(batch), start, tokens, [frames] * len(texts)
     )
     return [float(np.log(np.maximum(r.text_token_probs, 1e-12)).sum()) for r in results]
