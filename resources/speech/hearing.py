@@ -83,18 +83,6 @@ def likelihoods(
     import numpy as np
     from faster_whisper.audio import pad_or_trim
 
-    features = model.feature_extractor(clip)
-    frames = min(features.shape[-1], model.feature_extractor.nb_max_frames)
-    # The clip's own length (even: the encoder halves it), not Whisper's 30 s window: the
-    # encoder is most of the cost and scales with it (a 3.5 s sentence: 0.19 s on 2 cores
-    # against 1.9 s padded), and the comparison held (same_layout's "Binary" over "Linear":
-    # +9.8 nats unpadded, +8.3 padded).
-    padded = pad_or_trim(features, frames + frames % 2)[None]
-    if model.model.device == "cpu":
-        # Encoded once and repeated per text. A GPU encodes the batch instead, since its
-        # output cannot be copied back as an array.
-        padded = np.array(model.encode(padded))
-    batch = np.ascontiguousarray(np.repeat(padded, len(texts), axis=0))
     tokens = [tokenizer.encode(text) for text in texts]
     start = list(tokenizer.sot_sequence)
     # Past the context CTranslate2 raises ("No position encodings ... >= 448"; it takes
@@ -107,6 +95,19 @@ def likelihoods(
     if prompt.strip() and room > 0:
         previous = tokenizer.encode(" " + prompt.strip())[-room:]
         start = [tokenizer.sot_prev, *previous, *start]
+
+    features = model.feature_extractor(clip)
+    frames = min(features.shape[-1], model.feature_extractor.nb_max_frames)
+    # The clip's own length (even: the encoder halves it), not Whisper's 30 s window: the
+    # encoder is most of the cost and scales with it (a 3.5 s sentence: 0.19 s on 2 cores
+    # against 1.9 s padded), and the comparison held (same_layout's "Binary" over "Linear":
+    # +9.8 nats unpadded, +8.3 padded).
+    padded = pad_or_trim(features, frames + frames % 2)[None]
+    if model.model.device == "cpu":
+        # Encoded once and repeated per text. A GPU encodes the batch instead, since its
+        # output cannot be copied back as an array.
+        padded = np.array(model.encode(padded))
+    batch = np.ascontiguousarray(np.repeat(padded, len(texts), axis=0))
     results = model.model.align(
         ctranslate2.StorageView.from_array(batch), start, tokens, [frames] * len(texts)
     )

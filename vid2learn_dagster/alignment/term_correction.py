@@ -313,16 +313,16 @@ def _candidates(
     return found
 
 
-def _said(words: Sequence[str], c: Correction | None = None) -> str:
-    """The words as Whisper writes a transcript (each after a space), with correction
-    `c` made: the term takes the last heard word's trailing punctuation."""
-    words = [w.strip() for w in words]
+def _said(words: Sequence[str], lo: int, hi: int, c: Correction | None = None) -> str:
+    """Words `lo`..`hi` of the transcript as Whisper writes one (each after a space), with
+    correction `c` made as `corrections_table` writes it: the term takes the last heard
+    word's trailing punctuation."""
+    said = [w.strip() for w in words[lo:hi]]
     if c is not None:
-        tail = re.sub(r"^.*?([^A-Za-z0-9']*)$", r"\1", words[c.first + len(c.heard) - 1])
-        previous = words[c.first - 1] if c.first else None
-        term = " ".join(_cased(c.term, _opens_sentence(previous, words[c.first]))) + tail
-        words[c.first : c.first + len(c.heard)] = [term]
-    return "".join(f" {w}" for w in words)
+        last = c.first - lo + len(c.heard) - 1
+        tail = re.sub(r"^.*?([^A-Za-z0-9']*)$", r"\1", said[last])
+        said[c.first - lo : last + 1] = [" ".join(_written(c, words)) + tail]
+    return "".join(f" {w}" for w in said)
 
 
 def _sentences(words: pd.DataFrame, candidates: list[Correction]) -> dict[tuple[int, int], list]:
@@ -363,8 +363,8 @@ def _hear(
     starts, ends = words["start"].tolist(), words["end"].tolist()
     scored = []
     for (lo, hi), asked in _sentences(words, candidates).items():
-        said = {c: _said(raw[lo:hi], replace(c, first=c.first - lo)) for c in asked}
-        texts = list(dict.fromkeys([_said(raw[lo:hi]), *said.values()]))
+        said = {c: _said(raw, lo, hi, c) for c in asked}
+        texts = list(dict.fromkeys([_said(raw, lo, hi), *said.values()]))
         start, end = starts[lo], ends[hi - 1]
         heard = listen(start, end, texts, _shown(terms, start, end, settings))
         score = dict(zip(texts, heard, strict=True))
@@ -453,6 +453,13 @@ def _opens_sentence(previous: str | None, heard: str) -> bool:
     return previous.rstrip().endswith((".", "?", "!"))
 
 
+def _written(c: Correction, words: Sequence[str]) -> list[str]:
+    """The words of `c`'s term as written in place of the heard ones (`words`: the
+    transcript's), cased for their place in the sentence."""
+    previous = words[c.first - 1] if c.first else None
+    return _cased(c.term, _opens_sentence(previous, words[c.first]))
+
+
 def _cased(term: Term, opens_sentence: bool) -> list[str]:
     """Code keeps its spelling; slide words are lower case but for acronyms and a capital
     opening a sentence. Not the heard word's case: Whisper capitalises a word it
@@ -471,11 +478,10 @@ def corrections_table(
     video_id: str, words: pd.DataFrame, found: Sequence[Correction]
 ) -> pd.DataFrame:
     """The `term_corrections` table: one row per corrected run of heard words."""
+    raw = [str(w) for w in words["word"]]
     rows = []
     for c in found:
         span = words.iloc[c.first : c.first + len(c.heard)]
-        previous = str(words["word"].iloc[c.first - 1]) if c.first else None
-        opens = _opens_sentence(previous, str(span["word"].iloc[0]))
         rows.append(
             {
                 "video_id": video_id,
@@ -484,7 +490,7 @@ def corrections_table(
                 "start": float(span["start"].iloc[0]),
                 "end": float(span["end"].iloc[-1]),
                 "heard": " ".join(str(w).strip() for w in span["word"]),
-                "corrected": " ".join(_cased(c.term, opens)),
+                "corrected": " ".join(_written(c, raw)),
                 "source": c.term.source,
                 "score": round(c.score / 2, 4),
                 "hearing_gain": c.gain,
