@@ -208,3 +208,56 @@ def test_hearing_chooses_between_terms_that_both_sound_alike():
     assert corrected_as(None) == ["search"]
     assert corrected_as(Hearing({" Binary search cuts.": -5.0})) == ["Binary search"]
     assert corrected_as(Hearing({" By the search cuts.": -5.0})) == ["search"]
+
+
+def test_a_term_may_take_the_place_of_more_words_than_it_has_when_hearing_confirms():
+    """ "enumerate" heard as "a new rate": a code identifier Whisper does not know comes
+    out as several everyday words; one term replaces the three, their span shared out."""
+    heard = words((" list", 12.0), (" with", 12.4), (" a", 12.8), (" new", 13.2),
+                  (" rate.", 13.6))  # fmt: skip
+    listen = Hearing({" list with enumerate.": -8.0})
+    table = corrections_table("v", heard, find_corrections(heard, TERMS, listen=listen))
+    assert table[["heard", "corrected", "source"]].values.tolist() == [
+        ["a new rate.", "enumerate", "code on slide 2"]
+    ]
+    fixed = corrected_words(heard, table)
+    assert fixed["word"].tolist() == [" list", " with", " enumerate"]
+    assert fixed["end"].iloc[-1] == pytest.approx(14.0) and fixed["start"].is_monotonic_increasing
+    assert find_corrections(heard, TERMS, listen=Hearing({})) == [], "hearing must agree"
+
+
+SQL = [Screen(1, 0.0, 10.0, "Sorting rows", "SELECT name FROM customers\nORDER BY orders DESC;")]
+# "descending" said while the code shows DESC: Whisper writes two words it knows.
+ASKED = words((" what", 2.0), (" does", 2.4), (" the", 2.8), (" sending", 3.2), (" do?", 3.6))
+
+
+@pytest.mark.parametrize(
+    "heard",
+    [
+        ASKED,
+        # Nothing but function words heard: only hearing may overrule them.
+        words(
+            (" what", 2.0),
+            (" does", 2.4),
+            (" this", 2.8),
+            (" end", 3.0),
+            (" and", 3.2),
+            (" do?", 3.6),
+        ),
+    ],
+)
+def test_code_read_aloud_is_heard_in_its_spoken_form_only_when_hearing_confirms_it(heard):
+    terms = screen_terms(SQL, "", 10.0)
+    assert [t.words for t in terms if t.spoken] == [("descending",)]
+    listen = Hearing({" what does descending do?": -6.0})
+    table = corrections_table("v", heard, find_corrections(heard, terms, listen=listen))
+    assert table[["corrected", "source"]].values.tolist() == [
+        ["descending", "said for DESC in code on slide 1"]
+    ]
+    assert find_corrections(heard, terms) == [], "a spoken form is never taken on its sound"
+    assert find_corrections(heard, terms, listen=Hearing({})) == []
+
+
+def test_only_code_offers_spoken_forms():
+    """A slide's "DESC" is prose (a name, an acronym), not a keyword read aloud."""
+    assert not any(t.spoken for t in screen_terms([Screen(1, 0, 9, "DESC and ASC", "")], "", 9))
