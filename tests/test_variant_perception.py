@@ -145,3 +145,14 @@ def test_code_read_aloud_is_written_as_said(lecture_variants, screens, heard):
     assert said["corrected"].tolist() == ["descending"], table.to_string()
     assert (said["hearing_gain"] >= TermSettings().min_gain).all()
     assert after < before
+
+
+def test_a_noun_on_screen_is_heard_in_the_number_said(lecture_variants, screens, heard):
+    """screencast_vfr: the code counts `words`, the lecturer says "each word appears" and
+    "the word that appears most", which Whisper base writes with "world"; the screen's
+    noun in the other number is offered, hearing told the slide confirms it."""
+    table, before, after = corrected("screencast_vfr", lecture_variants, screens, heard)
+    said = table[table["corrected"] == "word"]
+    assert said["heard"].str.lower().str.endswith("world").sum() == 2, table.to_string()
+    assert said["source"].str.startswith("said for words").all()
+    assert after < before
