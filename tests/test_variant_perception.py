@@ -147,10 +147,10 @@ def test_code_read_aloud_is_written_as_said(lecture_variants, screens, heard):
     assert after < before
 
 
-def test_a_noun_on_screen_is_heard_in_the_number_said(lecture_variants, screens, heard):
+def test_a_plural_on_screen_is_heard_in_the_singular_said(lecture_variants, screens, heard):
     """screencast_vfr: the code counts `words`, the lecturer says "each word appears" and
-    "the word that appears most", which Whisper base writes with "world"; the screen's
-    noun in the other number is offered, hearing told the slide confirms it."""
+    "the word that appears most", which Whisper base writes with "world"; the singular of
+    the screen's plural is offered, hearing told the slide confirms it."""
     table, before, after = corrected("screencast_vfr", lecture_variants, screens, heard)
     said = table[table["corrected"] == "word"]
     assert said["heard"].str.lower().str.endswith("world").sum() == 2, table.to_string()

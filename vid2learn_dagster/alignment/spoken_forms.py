@@ -1,5 +1,5 @@
 """How words the screen shows are said: the spoken form of a code abbreviation, and the
-other number of a noun.
+singular of a plural noun.
 
 A slide shows `ORDER BY orders DESC` and the lecturer says "descending"; the code says
 `words` and the lecturer says "each word appears". Whisper, which does not see the slide,
@@ -49,13 +49,13 @@ def code_reading(word: str) -> tuple[str, ...] | None:
     return SPOKEN_CODE.get(word.lower())
 
 
-def other_number(word: str) -> str | None:
-    """The other number of a noun as shown ("words" -> "word", "Keys" -> "key"). Short
-    words ("is", "as"), "-ing" forms ("counting") and capitalised keywords and acronyms
-    ("SELECT", "SQL") have none."""
+def singular(word: str) -> str | None:
+    """The singular of a plural noun as shown ("words" -> "word", "Keys" -> "key"), said
+    when one of them is meant. Short words ("is", "has") and capitalised keywords and
+    acronyms ("SELECT", "SQL") have none. Only this way round: a plural of any shown word
+    ("froms", "thens", "pythons" on the sample) is seldom a word at all."""
     lower = word.lower()
-    if len(word) < 4 or lower.endswith("ing") or not (word.islower() or word.istitle()):
+    if len(word) < 4 or not (word.islower() or word.istitle()):
         return None
-    singular = inflection.singularize(lower)
-    other = singular if singular != lower else inflection.pluralize(lower)
-    return other if other != lower else None
+    one = inflection.singularize(lower)
+    return one if one != lower else None
