@@ -242,6 +242,11 @@ class Correction:
     needs_hearing: bool = False  # taken only if the `Listener` confirms it
     gain: float | None = None  # log-likelihood gain (nats) the `Listener` found
 
+    @property
+    def span(self) -> set[int]:
+        """Indices of the heard words it replaces."""
+        return set(range(self.first, self.first + len(self.heard)))
+
 
 @dataclass(frozen=True)
 class _Spelled:
@@ -411,12 +416,8 @@ def _split(candidates: list[Correction]) -> tuple[list[Correction], list[Correct
     """Candidates taken on their sound, and those that need hearing where no sure one
     covers any of their words (a sure one wins: no need to ask)."""
     sure = [c for c in candidates if not c.needs_hearing]
-    covered = {i for c in sure for i in range(c.first, c.first + len(c.heard))}
-    weak = [
-        c
-        for c in candidates
-        if c.needs_hearing and not covered & set(range(c.first, c.first + len(c.heard)))
-    ]
+    covered = {i for c in sure for i in c.span}
+    weak = [c for c in candidates if c.needs_hearing and not covered & c.span]
     return sure, weak
 
 
@@ -430,7 +431,7 @@ def _rivals(sure: list[Correction]) -> list[Correction]:
     """Sure candidates for the same words that bring different words, both on screen then
     or both not ("Victionary" as the title's "Dictionaries" or the slide's "dictionary"):
     spelling would rank them, hearing can choose."""
-    spans = [set(range(c.first, c.first + len(c.heard))) for c in sure]
+    spans = [c.span for c in sure]
     brought = [_letters(_changed(c.heard, c.term.words)[1]) for c in sure]
     return [
         c
@@ -450,9 +451,6 @@ def _narrowest(candidates: list[Correction], min_gain: float) -> list[Correction
     the word that", +3.7). Between sure ones, spelling has ranked already ("a numerate"
     over "numerate" for "enumerate")."""
 
-    def span(c: Correction) -> set[int]:
-        return set(range(c.first, c.first + len(c.heard)))
-
     return [
         c
         for c in candidates
@@ -460,7 +458,7 @@ def _narrowest(candidates: list[Correction], min_gain: float) -> list[Correction
             c.gain is not None
             and d.gain is not None
             and d.term.words == c.term.words
-            and span(d) < span(c)
+            and d.span < c.span
             and c.gain - d.gain < min_gain
             for d in candidates
         )
@@ -498,9 +496,8 @@ def find_corrections(
     taken: set[int] = set()
     chosen = []
     for c in sorted(_narrowest(candidates, settings.min_gain), key=_rank):
-        span = set(range(c.first, c.first + len(c.heard)))
-        if not span & taken:
-            taken |= span
+        if not c.span & taken:
+            taken |= c.span
             chosen.append(c)
     return sorted(chosen, key=lambda c: c.first)
 
