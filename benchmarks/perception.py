@@ -17,7 +17,6 @@ import argparse
 import json
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -34,10 +33,14 @@ from vid2learn_dagster.alignment.term_correction import (
     slide_screens,
 )
 from vid2learn_dagster.ingest.media import extract_audio
-from vid2learn_dagster.quality.evaluation import character_error_rate, word_error_rate
-from vid2learn_dagster.sample import ground_truth, sample_video
+from vid2learn_dagster.quality.evaluation import (
+    character_error_rate,
+    voice_accuracy,
+    word_error_rate,
+)
+from vid2learn_dagster.sample import ground_truth, sample_video, spoken_turns
 from vid2learn_dagster.sample.variants import VARIANTS, generate_variant
-from vid2learn_dagster.speech.diarization import Turn, diarization_error_rate
+from vid2learn_dagster.speech.diarization import diarization_error_rate
 from vid2learn_dagster.speech.speakers import attribute_speakers, speech_over_others, turns_table
 from vid2learn_dagster.speech.transcription import transcript_tables
 from vid2learn_dagster.vision.descriptions import scene_descriptions
@@ -76,32 +79,6 @@ def code_scores(truth: dict, keyframes: pd.DataFrame, codes: list[str]) -> list[
     return scores
 
 
-def truth_turns(truth: dict) -> list[Turn]:
-    return [
-        Turn(u["start"], u["end"], u["speaker"])
-        for slide in truth["slides"]
-        for u in slide["utterances"]
-    ]
-
-
-def voice_accuracy(words: pd.DataFrame, truth: list[Turn]) -> float:
-    """Share of words inside an utterance whose speaker label, mapped to the true voice it
-    most often stands for, is that utterance's voice."""
-    pairs = []
-    for word in words.itertuples(index=False):
-        middle = (word.start + word.end) / 2
-        said = next((t.speaker for t in truth if t.start - 0.2 <= middle <= t.end + 0.2), None)
-        if said is not None:
-            pairs.append((word.speaker, said))
-    if not pairs:
-        return 0.0
-    votes = Counter(pairs)
-    mapping: dict[object, str] = {}
-    for (label, said), _ in votes.most_common():
-        mapping.setdefault(label, said)
-    return round(sum(mapping[label] == said for label, said in pairs) / len(pairs), 4)
-
-
 def variant_report(
     name: str,
     video: Path,
@@ -131,7 +108,7 @@ def variant_report(
     result = timed("transcription", whisper.transcribe, audio)
     turns = turns_table(name, views.exclusive, speech_over_others(views.turns, views.exclusive))
     _, words = attribute_speakers(*transcript_tables(name, result), turns)
-    reference = truth_turns(truth)
+    reference = spoken_turns(truth)
     terms = screen_terms(slide_screens(keyframes, visuals), truth["title"], duration)
     listen = hearing.listener(whisper, lambda: audio, result.language)
     found = timed("term_correction", find_corrections, words, terms, None, listen)

@@ -1,6 +1,7 @@
 """The screen's own terms correct mis-heard words (issue 11), and only mis-heard ones:
-never a grammar edit, never a word the screen shows itself, never a term from a slide
-that was not on screen; word timestamps are kept and every correction is recorded."""
+never a grammar edit on spelling alone, never a word the screen shows itself, never a term
+from a slide that was not on screen; word timestamps are kept and every correction is
+recorded."""
 
 from __future__ import annotations
 
@@ -299,3 +300,29 @@ def test_hearing_does_not_drop_a_word_heard_right_for_a_little_more_gain():
         "v", heard, find_corrections(heard, screen_terms(screens, "", 9), listen=clearly)
     )
     assert table["heard"].tolist() == ["the world"], "a clear gain still decides"
+
+
+def test_an_inflection_of_a_shown_word_is_taken_only_when_hearing_confirms_it():
+    """The SQL joins `orders`; the lecturer says "orders", Whisper wrote "order". An
+    ending may be a grammar edit as well as a mis-hearing: never on spelling alone,
+    taken when hearing, told the slide, clearly prefers it."""
+    screens = [Screen(1, 0.0, 10.0, "Joining tables", "JOIN orders ON orders.id = id")]
+    terms = screen_terms(screens, "", 10.0)
+    heard = words((" the", 2.0), (" customer", 2.4), (" id", 2.8), (" in", 3.2), (" the", 3.6),
+                  (" order", 4.0), (" table.", 4.4))  # fmt: skip
+    assert find_corrections(heard, terms) == []
+    listen = Hearing({" the customer id in the orders table.": -4.0})
+    table = corrections_table("v", heard, find_corrections(heard, terms, listen=listen))
+    assert table[["heard", "corrected", "hearing_gain"]].values.tolist() == [
+        ["order", "orders", 16.0]
+    ]
+    assert find_corrections(heard, terms, listen=Hearing({})) == [], "no gain, no change"
+
+
+def test_an_inflection_never_takes_the_place_of_other_words_too():
+    """ "to values" -> "value" would drop a "to" heard right; hearing favoured such texts
+    by up to 4.6 nats on the variants, only for being shorter."""
+    screens = [Screen(1, 0.0, 10.0, "Counting", "counts[number] += 1")]
+    heard = words((" adds", 2.0), (" one", 2.4), (" to", 2.8), (" numbers.", 3.2))
+    listen = Hearing({" adds one number.": -1.0, " adds one to number.": -30.0})
+    assert find_corrections(heard, screen_terms(screens, "", 10.0), listen=listen) == []

@@ -24,8 +24,15 @@ from vid2learn_dagster.alignment.term_correction import (
     screen_terms,
 )
 from vid2learn_dagster.ingest.media import extract_audio
-from vid2learn_dagster.quality.evaluation import character_error_rate, word_error_rate
+from vid2learn_dagster.quality.evaluation import (
+    character_error_rate,
+    spoken_words,
+    voice_accuracy,
+    word_error_rate,
+)
+from vid2learn_dagster.sample import spoken_turns
 from vid2learn_dagster.sample.variants import VARIANTS
+from vid2learn_dagster.speech.speakers import attribute_speakers, speech_over_others, turns_table
 from vid2learn_dagster.speech.transcription import transcript_tables
 from vid2learn_dagster.vision.scenes import detect_scenes, extract_keyframes
 
@@ -52,7 +59,9 @@ def screens(lecture_variants, tmp_path_factory) -> dict[str, list[Screen]]:
 
 @dataclass(frozen=True)
 class Heard:
-    words: pd.DataFrame  # `transcript_words` from the default model (whisper base)
+    audio: Path  # the lecture's audio as the pipeline extracts it
+    segments: pd.DataFrame  # `transcript_segments` from the default model (whisper base)
+    words: pd.DataFrame  # `transcript_words` from the same
     listen: Listener  # the same model scoring texts against the lecture's audio
 
 
@@ -65,7 +74,8 @@ def heard(lecture_variants, tmp_path_factory) -> dict[str, Heard]:
         audio = extract_audio(video, tmp_path_factory.mktemp(name) / "audio.wav")
         result = whisper.transcribe(audio.path)
         found[name] = Heard(
-            transcript_tables(name, result)[1],
+            audio.path,
+            *transcript_tables(name, result),
             hearing.listener(whisper, lambda path=audio.path: path, result.language),
         )
     return found
@@ -105,21 +115,27 @@ def test_the_screens_terms_never_make_the_transcript_worse(name, lecture_variant
     )
 
 
+def said(text: str, phrase: str) -> int:
+    """How often `phrase` is said in `text` (normalized words, as WER compares them)."""
+    words, wanted = spoken_words(text), spoken_words(phrase)
+    return sum(words[i : i + len(wanted)] == wanted for i in range(len(words)))
+
+
 def test_hearing_told_the_slide_overrules_what_the_beam_wrote(lecture_variants, screens, heard):
     """same_layout: "Binary search cuts the range" right after "Linear search checks every
     item" is heard as "Linear search cuts...": both terms are on screen, so only Whisper,
-    asked again with the slide instead of the previous sentence, can tell. Later the
-    Scottish voice's "binary search" is heard as "Dynamite Search", a word no sound-alike
-    rule links to "binary": the shared "search" places the term, hearing confirms it."""
+    asked again with the slide instead of the previous sentence, can tell. The Scottish
+    voice's "binary search" is heard as "Linear search" or "Dynamite search" depending on
+    the CPU's kernels (a word no sound-alike rule links to "binary": the shared "search"
+    places the term, hearing confirms it). However it was heard, every "binary search" of
+    the script is in the corrected transcript, each change confirmed by hearing."""
+    _, truth = lecture_variants["same_layout"]
     table, _, after = corrected("same_layout", lecture_variants, screens, heard)
     _, _, without = corrected("same_layout", lecture_variants, screens, heard, hearing=False)
+    fixed = corrected_words(heard["same_layout"].words, table)
+    assert said(" ".join(fixed["word"]), "binary search") == said(truth["script"], "binary search")
     confirmed = table[table["hearing_gain"].notna()]
-    assert sorted(confirmed["heard"].str.lower()) == [
-        "dynamite search",
-        "dynamite search",
-        "linear",
-        "linear",
-    ], confirmed.to_string()
+    assert len(confirmed) >= 2, table.to_string()
     assert confirmed["corrected"].str.lower().str.startswith("binary").all()
     assert (confirmed["hearing_gain"] >= TermSettings().min_gain).all()
     assert after < without
@@ -149,10 +165,40 @@ def test_code_read_aloud_is_written_as_said(lecture_variants, screens, heard):
 
 def test_a_plural_on_screen_is_heard_in_the_singular_said(lecture_variants, screens, heard):
     """screencast_vfr: the code counts `words`, the lecturer says "each word appears" and
-    "the word that appears most", which Whisper base writes with "world"; the singular of
-    the screen's plural is offered, hearing told the slide confirms it."""
+    "the word that appears most", which Whisper base writes with "world" on some CPUs'
+    kernels; the singular of the screen's plural is offered and hearing, told the slide,
+    confirms it where needed. Either way the transcript says "word" where the script does
+    and no "world"."""
+    _, truth = lecture_variants["screencast_vfr"]
     table, before, after = corrected("screencast_vfr", lecture_variants, screens, heard)
-    said = table[table["corrected"] == "word"]
-    assert said["heard"].str.lower().str.endswith("world").sum() == 2, table.to_string()
-    assert said["source"].str.startswith("said for words").all()
-    assert after < before
+    fixed = " ".join(corrected_words(heard["screencast_vfr"].words, table)["word"])
+    assert said(fixed, "word") == said(truth["script"], "word") == 2, table.to_string()
+    assert said(fixed, "world") == 0
+    said_for = table[table["corrected"] == "word"]
+    assert said_for["source"].str.startswith("said for words").all()
+    assert after <= before
+
+
+@pytest.fixture(scope="module")
+def diarizer():
+    pytest.importorskip("pyannote.audio", reason="diarization needs torch + pyannote.audio")
+    from resources.speech.diarization import DiarizationResource
+
+    return DiarizationResource(backend="offline")
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n in ("sample", "same_layout")])
+def test_95_percent_of_words_go_to_the_right_voice_when_two_speak(
+    name, lecture_variants, heard, diarizer
+):
+    """The lecturer and a student's question, each word under the voice that said it, as
+    the pipeline attributes them (exclusive turns, segments split where the voice
+    changes); labels map to the true voice they most often stand for."""
+    _, truth = lecture_variants[name]
+    reference = spoken_turns(truth)
+    assert len({t.speaker for t in reference}) == 2
+    views = diarizer.diarize_views(heard[name].audio)
+    turns = turns_table(name, views.exclusive, speech_over_others(views.turns, views.exclusive))
+    _, words = attribute_speakers(heard[name].segments, heard[name].words, turns)
+    assert turns["speaker"].nunique() == 2
+    assert voice_accuracy(words, reference) >= 0.95

@@ -13,13 +13,17 @@ program (jiwer's own CER would strip the text's ends).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from functools import cache
 from typing import TYPE_CHECKING, Literal
 
 import jiwer
 
 if TYPE_CHECKING:
+    import pandas as pd
     from whisper_normalizer.english import EnglishNumberNormalizer
+
+    from vid2learn_dagster.speech.diarization import Turn
 
 # A number as written ("3.5", "1,000", "10:30"), or a word that may hold inner
 # apostrophes ("don't", "o'clock"); everything else (punctuation, hyphens, quotes) separates.
@@ -112,3 +116,21 @@ def character_error_rate(
         _characters(hypothesis, whitespace, case_sensitive),
         characters=True,
     )
+
+
+def voice_accuracy(words: pd.DataFrame, truth: list[Turn]) -> float:
+    """Share of words inside an utterance (give or take 0.2 s) whose speaker label, mapped
+    to the true voice it most often stands for, is that utterance's voice: how much of
+    what each person said a reader sees under the right name."""
+    pairs = []
+    for word in words.itertuples(index=False):
+        middle = (word.start + word.end) / 2
+        said = next((t.speaker for t in truth if t.start - 0.2 <= middle <= t.end + 0.2), None)
+        if said is not None:
+            pairs.append((word.speaker, said))
+    if not pairs:
+        return 0.0
+    mapping: dict[object, str] = {}
+    for (label, said), _ in Counter(pairs).most_common():
+        mapping.setdefault(label, said)
+    return round(sum(mapping[label] == said for label, said in pairs) / len(pairs), 4)

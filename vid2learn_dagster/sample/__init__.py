@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from vid2learn_dagster.speech.diarization import Turn
+
 SAMPLE_DIR = Path(__file__).resolve().parent
 
 
@@ -36,3 +38,14 @@ def sample_script() -> str:
 def sample_code_blocks() -> list[str]:
     """Exact source shown on the code slides, in slide order (the reference for OCR)."""
     return [s["code"] for s in ground_truth()["slides"] if s["code"] is not None]
+
+
+def spoken_turns(truth: dict) -> list[Turn]:
+    """Who speaks when in a lecture's ground truth (the sample's or a variant's): one turn
+    per utterance, named by role ("lecturer", "student"), the reference for DER and for
+    attributing words to voices."""
+    return [
+        Turn(u["start"], u["end"], u["speaker"])
+        for slide in truth["slides"]
+        for u in slide["utterances"]
+    ]
