@@ -211,15 +211,18 @@ def test_hearing_chooses_between_terms_that_both_sound_alike():
     assert corrected_as(Hearing({" By the search cuts.": -5.0})) == ["search"]
 
 
-def test_a_term_may_take_the_place_of_more_words_than_it_has_when_hearing_confirms():
-    """ "enumerate" heard as "a new rate": a code identifier Whisper does not know comes
-    out as several everyday words; one term replaces the three, their span shared out."""
+@pytest.mark.parametrize("last", ["rate", "read"])
+def test_a_term_may_take_the_place_of_more_words_than_it_has_when_hearing_confirms(last):
+    """ "enumerate" heard as "a new rate" or "a new read": a code identifier Whisper does
+    not know comes out as several everyday words, which may sound like it (metaphone ANRT
+    for ENMRT) while their letters hardly match; one term replaces the three, their span
+    shared out."""
     heard = words((" list", 12.0), (" with", 12.4), (" a", 12.8), (" new", 13.2),
-                  (" rate.", 13.6))  # fmt: skip
+                  (f" {last}.", 13.6))  # fmt: skip
     listen = Hearing({" list with enumerate.": -8.0})
     table = corrections_table("v", heard, find_corrections(heard, TERMS, listen=listen))
     assert table[["heard", "corrected", "source"]].values.tolist() == [
-        ["a new rate.", "enumerate", "code on slide 2"]
+        [f"a new {last}.", "enumerate", "code on slide 2"]
     ]
     fixed = corrected_words(heard, table)
     assert fixed["word"].tolist() == [" list", " with", " enumerate"]
@@ -326,3 +329,13 @@ def test_an_inflection_never_takes_the_place_of_other_words_too():
     heard = words((" adds", 2.0), (" one", 2.4), (" to", 2.8), (" numbers.", 3.2))
     listen = Hearing({" adds one number.": -1.0, " adds one to number.": -30.0})
     assert find_corrections(heard, screen_terms(screens, "", 10.0), listen=listen) == []
+
+
+def test_words_spelled_apart_from_a_term_are_only_asked_when_they_sound_close():
+    """ "to be sorted" and "target" (code on screen) share a few letters and sounds
+    (metaphone TBSRTT / TRJT 0.5): never a candidate, whatever hearing would say."""
+    screens = [Screen(1, 0.0, 10.0, "Binary search", "def search(items, target):")]
+    heard = words((" must", 2.0), (" it", 2.4), (" to", 2.8), (" be", 3.2), (" sorted?", 3.6))
+    listen = Hearing({" must it target?": 0.0})
+    assert find_corrections(heard, screen_terms(screens, "", 10.0), listen=listen) == []
+    assert listen.asked == []
