@@ -11,7 +11,9 @@ error rate, so the correction comes after transcription, word by word, and is re
   of one to three shown words when the two sound alike (metaphone codes, edit
   similarity) and look alike, the heard words are not themselves on screen, and the
   term is not just an inflection of them;
-- a term that sounds less alike, that replaces words the screen shows too ("binary
+- a term that sounds less alike (or, spelled further off, more alike: "a new read" for
+  `enumerate`), that is a heard word with another ending ("orders" heard as "order"; word
+  for word only), that replaces words the screen shows too ("binary
   search" heard as "linear search" while both are on the slide: no spelling can choose),
   that is heard right but for one word ("dynamite search"), that takes the place of more
   or fewer words ("a new rate" for `enumerate`), or that is the spoken form of what code

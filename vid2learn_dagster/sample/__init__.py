@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from vid2learn_dagster.speech.diarization import Turn
+if TYPE_CHECKING:
+    from vid2learn_dagster.speech.diarization import Turn
 
 SAMPLE_DIR = Path(__file__).resolve().parent
 
@@ -44,6 +46,10 @@ def spoken_turns(truth: dict) -> list[Turn]:
     """Who speaks when in a lecture's ground truth (the sample's or a variant's): one turn
     per utterance, named by role ("lecturer", "student"), the reference for DER and for
     attributing words to voices."""
+    # Imported here: the diarization module brings scipy (0.5 s), which reading the
+    # sample's files and generating variants do not need.
+    from vid2learn_dagster.speech.diarization import Turn
+
     return [
         Turn(u["start"], u["end"], u["speaker"])
         for slide in truth["slides"]
