@@ -331,6 +331,24 @@ def test_an_inflection_never_takes_the_place_of_other_words_too():
     assert find_corrections(heard, screen_terms(screens, "", 10.0), listen=listen) == []
 
 
+def test_an_ending_heard_as_a_word_of_its_own_is_asked_as_the_inflection():
+    """The slide says a key "points"; Whisper wrote "point is". The heard letters spell the
+    term but for one, so "is" was never a word: hearing is asked and decides. "customer
+    so" is one letter off "customers" too, and hearing turns it down."""
+    screens = [Screen(1, 0.0, 10.0, "Keys\nA foreign key points to another table", "customers")]
+    heard = words((" every", 2.0), (" order", 2.4), (" point", 2.8), (" is", 3.2), (" to", 3.6),
+                  (" one", 4.0), (" customer", 4.4), (" so", 4.8), (" count", 5.2))  # fmt: skip
+    terms = screen_terms(screens, "", 10.0)
+    assert find_corrections(heard, terms) == [], "never on spelling alone"
+    listen = Hearing({" every order points to one customer so count": -4.0})
+    table = corrections_table("v", heard, find_corrections(heard, terms, listen=listen))
+    assert table[["heard", "corrected", "hearing_gain"]].values.tolist() == [
+        ["point is", "points", 16.0]
+    ]
+    assert corrected_words(heard, table)["word"].str.strip().tolist()[2:4] == ["points", "to"]
+    assert " every order point is to one customers count" in listen.asked[0][2]
+
+
 def test_words_spelled_apart_from_a_term_are_only_asked_when_they_sound_close():
     """ "to be sorted" and "target" (code on screen) share a few letters and sounds
     (metaphone TBSRTT / TRJT 0.5): never a candidate, whatever hearing would say."""
