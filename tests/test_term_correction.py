@@ -349,6 +349,24 @@ def test_an_ending_heard_as_a_word_of_its_own_is_asked_as_the_inflection():
     assert " every order point is to one customers count" in listen.asked[0][2]
 
 
+def test_a_short_word_on_screen_is_taken_only_through_hearing_and_only_if_spelled_alike():
+    """ "keys" heard as "Keyes": four letters sound like too many heard words to correct
+    on spelling, so hearing decides. "the list" is never asked as `else` (letters 0.43
+    alike), though hearing favoured it by 3.6 nats on a variant where "the list" was
+    said."""
+    screens = [Screen(1, 0.0, 10.0, "Keys", "for key in keys:\n    pass\nelse:\n    pass")]
+    heard = words((" the", 2.0), (" Keyes", 2.4), (" are", 2.8), (" in", 3.2), (" the", 3.6),
+                  (" list.", 4.0))  # fmt: skip
+    terms = screen_terms(screens, "", 10.0)
+    assert find_corrections(heard, terms) == [], "never on spelling alone"
+    listen = Hearing({" the keys are in the list.": -4.0, " the Keyes are in else.": 0.0})
+    table = corrections_table("v", heard, find_corrections(heard, terms, listen=listen))
+    assert table[["heard", "corrected", "hearing_gain"]].values.tolist() == [
+        ["Keyes", "keys", 16.0]
+    ]
+    assert not any("else" in text for _, _, texts in listen.asked for text in texts)
+
+
 def test_words_spelled_apart_from_a_term_are_only_asked_when_they_sound_close():
     """ "to be sorted" and "target" (code on screen) share a few letters and sounds
     (metaphone TBSRTT / TRJT 0.5): never a candidate, whatever hearing would say."""
