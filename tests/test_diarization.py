@@ -242,3 +242,34 @@ def _longest_single_speaker_stretch(reference: list[Turn]) -> tuple[float, float
         if run and run[1] - run[0] > best[1] - best[0]:
             best = run[:2]
     return best
+
+
+@pytest.mark.parametrize("seed", [1, 5])
+def test_a_question_in_a_voice_close_to_the_lecturers_is_its_own_speaker(seed, diarizer, tmp_path):
+    """The `same_layout` lecture with espeak's `en-gb+f2` student (median pitch 118-145 Hz)
+    under a male lecturer (85-102 Hz): CAM++ hears one voice, and the question went to the
+    lecturer on every such seed (93 % of words to the right voice). Seed 1 was among those
+    the sentence cues were tuned on, seed 5 was not. Each utterance's time must land on
+    its own voice (clusters mapped one-to-one) for at least 95 % of all spoken time."""
+    import shutil
+
+    from scipy.optimize import linear_sum_assignment
+
+    from vid2learn_dagster.sample import spoken_turns
+    from vid2learn_dagster.sample.variants import generate_variant
+
+    if shutil.which("espeak-ng") is None or shutil.which("ffmpeg") is None:
+        pytest.skip("espeak-ng and ffmpeg make the lecture variants (apt install both)")
+    truth = generate_variant("same_layout", tmp_path, seed)
+    reference = spoken_turns(truth)
+    turns = diarizer.diarize(tmp_path / "same_layout.mp4", exclusive=True)
+    people, voices = sorted(_speakers(reference)), sorted(_speakers(turns))
+    assert len(voices) == len(people) == 2
+    shared = np.zeros((2, 2))
+    for said in reference:
+        for turn in turns:
+            overlap = min(said.end, turn.end) - max(said.start, turn.start)
+            shared[people.index(said.speaker), voices.index(turn.speaker)] += max(overlap, 0.0)
+    rows, cols = linear_sum_assignment(-shared)
+    spoken = sum(t.end - t.start for t in reference)
+    assert shared[rows, cols].sum() / spoken >= 0.95

