@@ -5,7 +5,7 @@ DER is strict (no collar, overlaps scored): this composition measured 18.7 % (AM
 and 9.7 % (pyannote's sample.wav); 25 % is the floor that still catches a broken
 clustering or a lost overlap model. Nine 30 s AMI train clips (1-4 voices, quiet far-field
 speech) hold the offline backend to issue 11's floors: it was tuned on trn01-trn06 only
-(mean 28.9 %), trn07-trn09 are the unseen check (45.5 %); all nine 34.4 %.
+(mean 28.9 %), trn07-trn09 are the unseen check (43.1 %); all nine 33.6 %.
 """
 
 from __future__ import annotations
@@ -108,10 +108,11 @@ def test_der_floor_on_the_ami_clips_tuned_on(ami_train):
 
 
 def test_der_floor_on_all_nine_ami_clips(ami_train):
-    """34.4 % once overlap is counted among the chunks that hear speech and its second
-    voice named by the segmentation's own speakers (35.2 % before); the unseen trn07 and
-    trn08 (52 %) still miss much of their voices over another, which the segmentation
-    mostly hears as one."""
+    """33.6 %: overlap counted among the chunks that hear speech and its second voice
+    named by the segmentation's own speakers took it from 35.2 to 34.4 %, and trn09's
+    third "speaker" (one voice that wavered in mid-sentence, merged back) to 33.6 %. The
+    unseen trn07 and trn08 (52 %) still miss much of their voices over another, which the
+    segmentation mostly hears as one."""
     assert np.mean([der for der, _, _ in ami_train.values()]) <= MAX_AMI_TRAIN_MEAN_DER
 
 
@@ -244,6 +245,19 @@ def _longest_single_speaker_stretch(reference: list[Turn]) -> tuple[float, float
     return best
 
 
+def _variant_turns(diarizer, name: str, seed: int, folder: Path) -> tuple[list[Turn], list[Turn]]:
+    """A generated lecture variant's true turns and its diarized exclusive turns."""
+    import shutil
+
+    from vid2learn_dagster.sample import spoken_turns
+    from vid2learn_dagster.sample.variants import generate_variant
+
+    if shutil.which("espeak-ng") is None or shutil.which("ffmpeg") is None:
+        pytest.skip("espeak-ng and ffmpeg make the lecture variants (apt install both)")
+    truth = generate_variant(name, folder, seed)
+    return spoken_turns(truth), diarizer.diarize(folder / f"{name}.mp4", exclusive=True)
+
+
 @pytest.mark.parametrize("seed", [1, 5])
 def test_a_question_in_a_voice_close_to_the_lecturers_is_its_own_speaker(seed, diarizer, tmp_path):
     """The `same_layout` lecture with espeak's `en-gb+f2` student (median pitch 118-145 Hz)
@@ -251,18 +265,9 @@ def test_a_question_in_a_voice_close_to_the_lecturers_is_its_own_speaker(seed, d
     lecturer on every such seed (93 % of words to the right voice). Seed 1 was among those
     the sentence cues were tuned on, seed 5 was not. Each utterance's time must land on
     its own voice (clusters mapped one-to-one) for at least 95 % of all spoken time."""
-    import shutil
-
     from scipy.optimize import linear_sum_assignment
 
-    from vid2learn_dagster.sample import spoken_turns
-    from vid2learn_dagster.sample.variants import generate_variant
-
-    if shutil.which("espeak-ng") is None or shutil.which("ffmpeg") is None:
-        pytest.skip("espeak-ng and ffmpeg make the lecture variants (apt install both)")
-    truth = generate_variant("same_layout", tmp_path, seed)
-    reference = spoken_turns(truth)
-    turns = diarizer.diarize(tmp_path / "same_layout.mp4", exclusive=True)
+    reference, turns = _variant_turns(diarizer, "same_layout", seed, tmp_path)
     people, voices = sorted(_speakers(reference)), sorted(_speakers(turns))
     assert len(voices) == len(people) == 2
     shared = np.zeros((2, 2))
@@ -273,3 +278,13 @@ def test_a_question_in_a_voice_close_to_the_lecturers_is_its_own_speaker(seed, d
     rows, cols = linear_sum_assignment(-shared)
     spoken = sum(t.end - t.start for t in reference)
     assert shared[rows, cols].sum() / spoken >= 0.95
+
+
+@pytest.mark.parametrize(("name", "seed"), [("revealed", 1), ("screencast_vfr", 18)])
+def test_one_voice_lecture_is_not_split_where_the_embeddings_waver(name, seed, diarizer, tmp_path):
+    """Both were split into a second "speaker" that took over in mid-sentence (seed 1:
+    "Each call | waits for the next one"), which later cut that sentence in two for the
+    term correction's hearing. Seed 1 was tuned on, seed 18 was not."""
+    reference, turns = _variant_turns(diarizer, name, seed, tmp_path)
+    assert len(_speakers(reference)) == 1
+    assert len(_speakers(turns)) == 1

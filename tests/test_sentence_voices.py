@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from vid2learn_dagster.speech.pauses import find_pauses, with_silences
 from vid2learn_dagster.speech.pitch import median_log_pitch, pitch_track
 from vid2learn_dagster.speech.sentence_voices import (
     SentenceCues,
@@ -49,15 +50,29 @@ def test_quiet_frames_are_unvoiced_so_pauses_do_not_pull_the_median():
     assert np.isnan(track[-40:]).all()
 
 
-def test_speech_is_cut_into_sentences_at_pauses_and_short_pieces_dropped():
+def test_pauses_are_stretches_far_quieter_than_the_speech_and_long_enough():
     silence = np.zeros(int(0.3 * RATE), dtype=np.float32)
     breath = np.zeros(int(0.1 * RATE), dtype=np.float32)
     pieces = [_voiced(100, 1.5), silence, _voiced(100, 0.7), breath, _voiced(100, 0.8)]
     audio = np.concatenate([*pieces, silence, _voiced(100, 0.6), silence])
-    sentences = pause_delimited_sentences(audio, RATE, [(0.0, 4.2)])
-    # The 0.1 s breath does not cut; the last 0.6 s piece is too short to compare.
-    assert [(round(a, 1), round(b, 1)) for a, b in sentences] == [(0.0, 1.5), (1.8, 3.4)]
-    assert pause_delimited_sentences(audio, RATE, []) == []
+    # The 0.1 s breath is no pause; the trailing silence is.
+    found = find_pauses(audio, RATE)
+    assert [(round(a, 1), round(b, 1)) for a, b in found] == [(1.5, 1.8), (3.4, 3.7), (4.3, 4.6)]
+    assert find_pauses(np.zeros(10, dtype=np.float32), RATE) == []
+
+
+def test_silences_around_the_speech_regions_are_pauses_too():
+    regions = [(0.5, 4.0), (6.0, 10.0)]
+    assert with_silences([(2.0, 2.3)], regions, 10.0) == [(0.0, 0.5), (2.0, 2.3), (4.0, 6.0)]
+
+
+def test_speech_is_cut_into_sentences_at_pauses_and_short_pieces_dropped():
+    pauses = [(1.5, 1.8), (3.4, 3.7), (4.3, 4.6)]
+    # The last 0.6 s piece is too short to compare; a pause outside a region cuts nothing.
+    assert pause_delimited_sentences(pauses, [(0.0, 4.3)]) == [(0.0, 1.5), (1.8, 3.4)]
+    assert pause_delimited_sentences(pauses, [(5.0, 7.0)]) == [(5.0, 7.0)]
+    assert pause_delimited_sentences(pauses, [(5.0, 40.0)]) == [], "no pause in 35 s: no sentence"
+    assert pause_delimited_sentences(pauses, []) == []
 
 
 def _cues(n: int = 7, odd: dict | None = None, owners: list | None = None) -> SentenceCues:

@@ -351,6 +351,44 @@ def test_a_short_turn_with_no_pause_around_it_is_the_voice_it_touches():
     assert absorb_unpaused_turns(overlap) == [(0.0, 20.0, "a"), (9.0, 10.0, "b")]
 
 
+def _two_voices(rng: np.random.Generator, alike: float) -> np.ndarray:
+    """40 windows of one voice, then 10 of a voice whose centre is `alike` (cosine) to it."""
+    a, b = rng.normal(size=(2, 192))
+    a = a / np.linalg.norm(a)
+    b = b - (b @ a) * a
+    second = alike * a + np.sqrt(1 - alike**2) * b / np.linalg.norm(b)
+    return np.vstack([_voice(rng, a * 14, 40, 0.8), _voice(rng, second * 14, 10, 0.8)])
+
+
+@pytest.mark.parametrize(
+    ("alike", "second_turn", "speakers"),
+    [
+        (0.88, (20.0, 21.8), 1),  # barely apart, takes over mid-sentence: one voice
+        (0.88, (20.4, 21.8), 2),  # barely apart, but begins at a pause: a voice
+        (0.88, (21.0, 22.9), 2),  # ends at the silence after the speech
+        (0.5, (20.0, 21.8), 2),  # plainly apart: a voice wherever it begins
+    ],
+)
+def test_a_speaker_that_never_takes_a_turn_at_a_pause_needs_a_voice_of_its_own(
+    alike, second_turn, speakers
+):
+    """One-voice lectures were split into a second "speaker" 0.08-0.10 apart that took
+    over in mid-sentence (seed 1: "Each call | waits for the next one"); real voices,
+    however close, begin or end some turn at a pause."""
+    from vid2learn_dagster.speech.diarization import merge_unpaused_speakers
+    from vid2learn_dagster.speech.pauses import with_silences
+
+    embeddings = _two_voices(np.random.default_rng(5), alike)
+    labels = np.array([0] * 40 + [1] * 10)
+    times = np.array([(0.6 * i, 0.6 * i + 1.5) for i in range(50)])
+    turns = [(0.0, 20.0, 0), (*second_turn, 1), (second_turn[1], 22.9, 0)]
+    pauses = with_silences([(20.2, 20.4), (25.0, 25.5)], [(0.0, 22.9), (23.5, 30.0)], 30.0)
+    merged = merge_unpaused_speakers(labels, embeddings, times, turns, pauses)
+    assert merged.max() + 1 == speakers
+    assert set(merged[:40].tolist()) == {0}
+    assert merge_unpaused_speakers(labels, embeddings, times, turns, pauses, 2).max() == 1
+
+
 def test_overlap_frames_get_the_voice_the_segmentation_hears_with_the_main_one():
     """The windows around the overlap (frames 25-30) lean to cluster 2, but the chunk hears
     its second voice alone in frames 40-60, which went to cluster 1: that is who overlaps."""

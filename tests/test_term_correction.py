@@ -122,6 +122,21 @@ TERMS = screen_terms(SLIDES, "Searching lists", 20.0)
 BIASED = words(("Linear", 12.0), ("search", 12.4), ("cuts.", 12.8))
 
 
+def test_hearing_is_asked_about_the_whole_sentence_when_a_voice_change_split_it():
+    """The pipeline splits a segment where the voice changes; a false change mid-sentence
+    must not leave hearing a fragment (seed 1's "waits for the next one" alone preferred
+    "wait"). Sentences that end stay apart: Whisper is not forced through the one before."""
+    heard = words(("Then", 10.0), ("stop.", 10.4), ("Now", 11.0), ("Linear", 12.0))
+    heard = pd.concat([heard, words(("search", 12.4), ("cuts.", 12.8))], ignore_index=True)
+    heard["segment_id"] = [0, 0, 1, 1, 2, 2]  # split after "Linear" by a voice change
+    listen = Hearing({" Now binary search cuts.": -12.0})
+    table = corrections_table("v", heard, find_corrections(heard, TERMS, listen=listen))
+    assert table["corrected"].tolist() == ["binary"]
+    ((start, end, texts),) = listen.asked
+    assert (start, end) == pytest.approx((11.0, 13.2))
+    assert texts[0] == " Now Linear search cuts."
+
+
 def test_a_term_heard_as_another_shown_term_is_taken_when_hearing_prefers_it():
     listen = Hearing({" Binary search cuts.": -12.0})
     terms = screen_terms(SLIDES, "Searching lists", 20.0)

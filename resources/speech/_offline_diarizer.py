@@ -30,8 +30,10 @@ from vid2learn_dagster.speech.diarization import (
     cluster_embeddings,
     frame_activity,
     label_by_first_appearance,
+    merge_unpaused_speakers,
     speakers_per_frame,
 )
+from vid2learn_dagster.speech.pauses import find_pauses, with_silences
 from vid2learn_dagster.speech.pitch import median_log_pitch
 from vid2learn_dagster.speech.sentence_voices import (
     MIN_PEERS,
@@ -120,29 +122,38 @@ class OfflineDiarizer:
         windows, regions = _speech_windows(speech, duration)
         if not windows:
             return SpeakerTurns([], [])
+        embeddings = self._embed(waveform, windows)
         labels = cluster_embeddings(
-            self._embed(waveform, windows),
-            num_speakers,
-            min_speakers,
-            max_speakers,
-            regions,
-            np.array(windows),
+            embeddings, num_speakers, min_speakers, max_speakers, regions, np.array(windows)
         )
         window_frames = np.rint((np.array(windows) - frame_start) / frame_step).astype(int)
-        k = int(labels.max()) + 1
         context = round(CONTEXT / frame_step)
 
-        def spans(speakers_per_frame: np.ndarray) -> list[Span]:
+        def spans(labels: np.ndarray, speakers_per_frame: np.ndarray) -> list[Span]:
+            k = int(labels.max()) + 1
             activity = frame_activity(speakers_per_frame, window_frames, labels, k, context, local)
-            return activity_to_spans(
-                activity, frame_start, frame_step, MIN_GAP, MIN_DURATION, duration
+            return absorb_unpaused_turns(
+                activity_to_spans(
+                    activity, frame_start, frame_step, MIN_GAP, MIN_DURATION, duration
+                )
             )
 
-        turns = absorb_unpaused_turns(spans(count))
-        exclusive = absorb_unpaused_turns(spans(np.minimum(count, 1)))
-        # A fixed number of speakers is the user's answer; otherwise a sentence that every
-        # cue sets apart from its speaker's other sentences is another voice.
-        cues = None if num_speakers else self._sentence_cues(waveform, speech, exclusive)
+        # A fixed number of speakers is the user's answer. Otherwise a speaker that never
+        # takes a turn at a pause joins the one it is barely told apart from, and then a
+        # sentence that every cue sets apart from its speaker's others is another voice.
+        pauses = find_pauses(waveform, SAMPLE_RATE)
+        if num_speakers is None:
+            labels = merge_unpaused_speakers(
+                labels,
+                embeddings,
+                np.array(windows),
+                spans(labels, np.minimum(count, 1)),
+                with_silences(pauses, speech, duration),
+                min_speakers,
+            )
+        k = int(labels.max()) + 1
+        turns, exclusive = spans(labels, count), spans(labels, np.minimum(count, 1))
+        cues = None if num_speakers else self._sentence_cues(waveform, speech, pauses, exclusive)
         if cues is not None:
             voices = [
                 v if v is not None and k + v < max_speakers else None
@@ -153,7 +164,11 @@ class OfflineDiarizer:
         return label_by_first_appearance(turns, exclusive)
 
     def _sentence_cues(
-        self, waveform: np.ndarray, speech: list[tuple[float, float]], exclusive: list[Span]
+        self,
+        waveform: np.ndarray,
+        speech: list[tuple[float, float]],
+        pauses: list[tuple[float, float]],
+        exclusive: list[Span],
     ) -> SentenceCues | None:
         """Each pause-delimited sentence's owner in `exclusive`, CAM++ embedding, median
         pitch and mean MFCC (in units of the recording's spread of each coefficient), for
@@ -161,7 +176,7 @@ class OfflineDiarizer:
         import torch
         from torchaudio.compliance.kaldi import mfcc
 
-        sentences = pause_delimited_sentences(waveform, SAMPLE_RATE, speech)
+        sentences = pause_delimited_sentences(pauses, speech)
         if len(sentences) <= MIN_PEERS:
             return None
         pieces = [waveform[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)] for a, b in sentences]
