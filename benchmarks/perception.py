@@ -111,7 +111,7 @@ def variant_report(
     reference = spoken_turns(truth)
     terms = screen_terms(slide_screens(keyframes, visuals), truth["title"], duration)
     listen = hearing.listener(whisper, lambda: audio, result.language)
-    found = timed("term_correction", find_corrections, words, terms, None, listen)
+    found = timed("term_correction", find_corrections, words, terms, None, listen, result.language)
     corrections = corrections_table(name, words, found)
     fixed = corrected_words(words, corrections)
     return {

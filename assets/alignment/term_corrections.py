@@ -28,12 +28,13 @@ def _corrections(
     keyframes: pd.DataFrame,
     visuals: pd.DataFrame,
     listen: Listener,
+    language: str,
 ) -> tuple[pd.DataFrame, int]:
     video = source_video.iloc[0]
     terms = screen_terms(
         slide_screens(keyframes, visuals), str(video["title"] or ""), float(video["duration"])
     )
-    found = find_corrections(words, terms, listen=listen)
+    found = find_corrections(words, terms, listen=listen, language=language)
     return corrections_table(video_id, words, found), len(terms)
 
 
@@ -68,10 +69,11 @@ def term_corrections(
     tables, metadata = {}, {}
     for video, words in transcript_words.items():
         segments = transcript_segments[video]
+        language = str(segments["language"].iloc[0]) if len(segments) else ""
         listen = hearing.listener(
             whisper,
             functools.partial(media.fetch, audio[video]["audio_path"].iloc[0], video),
-            str(segments["language"].iloc[0]) if len(segments) else "",
+            language,
         )
         with model_errors(context):
             table, terms = _corrections(
@@ -81,6 +83,7 @@ def term_corrections(
                 keyframes[video],
                 visual_descriptions[video],
                 listen,
+                language,
             )
         tables[video] = table
         metadata[video] = {

@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
-from functools import cache
 from itertools import pairwise
 
 from rapidfuzz import fuzz
 
+from vid2learn_dagster.common.dictionary import known_words
 from vid2learn_dagster.language.grounding import STOPWORDS
 
 # Furniture: a line on at least this share of a video's slides, when it has enough slides
@@ -56,17 +56,6 @@ def without_furniture(text: str, furniture: Collection[str]) -> str:
     return "\n".join(x for x in text.splitlines() if _normalized_line(x) not in furniture)
 
 
-@cache
-def _dictionary(language: str) -> frozenset[str] | None:
-    """The language's word list, or None where pyspellchecker has none."""
-    from spellchecker import SpellChecker  # 0.4 s to load the list: only when titles are checked
-
-    try:
-        return frozenset(SpellChecker(language=language).word_frequency.dictionary)
-    except ValueError:  # a language pyspellchecker does not ship
-        return None
-
-
 def readable_title(line: str, said: Collection[str], language: str = "en") -> bool:
     """Whether an on-screen line reads as a title: mostly title characters, one real word
     of three letters at least, and most of its words said in the lecture or in the
@@ -78,7 +67,7 @@ def readable_title(line: str, said: Collection[str], language: str = "en") -> bo
     words = [w.lower() for w in _WORD.findall(stripped)]
     if plain < 0.9 * len(stripped) or not any(len(w) >= MIN_WORD_LETTERS for w in words):
         return False
-    dictionary = _dictionary(language) or frozenset()
+    dictionary = known_words(language) or frozenset()
     known = [w in said or w in dictionary or w.rstrip("s") in dictionary for w in words]
     return sum(known) >= MIN_KNOWN_SHARE * len(words)
 
