@@ -477,8 +477,10 @@ def merge_unpaused_speakers(
     similarity, disjoint = x @ x.T, _disjoint(windows, len(x))
     labels = labels.copy()
 
+    begins, ends = np.array(pauses, dtype=float).reshape(-1, 2).T
+
     def at_pause(t: float) -> bool:
-        return any(a - PAUSE_TOLERANCE <= t <= b + PAUSE_TOLERANCE for a, b in pauses)
+        return bool(((begins - PAUSE_TOLERANCE <= t) & (t <= ends + PAUSE_TOLERANCE)).any())
 
     held = {key: 0.0 for key in range(labels.max() + 1)}
     paused = dict.fromkeys(held, False)

@@ -97,21 +97,23 @@ def distinct_sentences(cues: SentenceCues) -> list[int | None]:
     sentences one speaker loses at the same pitch (within PITCH_APART) are one new voice.
     """
     x = cues.embeddings / np.maximum(np.linalg.norm(cues.embeddings, axis=1, keepdims=True), 1e-12)
-    similarity = x @ x.T
     apart = []
-    for i, owner in enumerate(cues.owners):
-        peers = [
-            j for j, o in enumerate(cues.owners) if j != i and owner is not None and o == owner
-        ]
-        if len(peers) < MIN_PEERS or not np.isfinite(cues.log_pitch[i]):
+    for owner in {o for o in cues.owners if o is not None}:
+        group = np.array([i for i, o in enumerate(cues.owners) if o == owner])
+        if len(group) <= MIN_PEERS:
             continue
-        pitch = abs(cues.log_pitch[i] - np.nanmedian(cues.log_pitch[peers]))
-        if (
-            pitch >= PITCH_APART
-            and _spectrum_outlier(cues.spectra, i, peers) >= SPECTRUM_APART
-            and _embedding_gap(similarity, i, peers) >= EMBEDDING_APART
-        ):
-            apart.append(i)
+        alike = _alike_to_the_rest(x[group])
+        spread = _distance_to_the_rest(cues.spectra[group])
+        for at, i in enumerate(group):
+            others = np.delete(np.arange(len(group)), at)
+            pitch = abs(cues.log_pitch[i] - np.nanmedian(cues.log_pitch[group[others]]))
+            # Embedding: how much less alike the sentence is to the rest than its peers
+            # are, on the median. Spectrum: a z-score of its distance among theirs, so a
+            # speaker whose sentences vary a lot (a far-field meeting) needs a larger one.
+            embedding = float(np.median(alike[others]) - alike[at])
+            spectrum = (spread[at] - np.median(spread[others])) / max(spread[others].std(), 1e-6)
+            if pitch >= PITCH_APART and spectrum >= SPECTRUM_APART and embedding >= EMBEDDING_APART:
+                apart.append(int(i))
     voices: list[int | None] = [None] * len(cues.owners)
     founders: list[int] = []
     for i in sorted(apart, key=lambda i: (str(cues.owners[i]), cues.log_pitch[i])):
@@ -127,27 +129,17 @@ def distinct_sentences(cues: SentenceCues) -> list[int | None]:
     return voices
 
 
-def _embedding_gap(similarity: np.ndarray, i: int, peers: list[int]) -> float:
-    """How much less alike sentence i is to its peers than they are, on average, to the
-    others of the group (median over peers, i included in their group)."""
-    group = [*peers, i]
-    own = float(similarity[i, peers].mean())
-    theirs = [float(similarity[j, [k for k in group if k != j]].mean()) for j in peers]
-    return float(np.median(theirs)) - own
+def _alike_to_the_rest(x: np.ndarray) -> np.ndarray:
+    """Each unit row's mean cosine to the other rows (one matrix product: a lecture has
+    hundreds of sentences)."""
+    similarity = x @ x.T
+    return (similarity.sum(axis=1) - np.diag(similarity)) / (len(x) - 1)
 
 
-def _spectrum_outlier(spectra: np.ndarray, i: int, peers: list[int]) -> float:
-    """How far sentence i's mean spectrum lies from its peers' centroid, in spreads of the
-    same distance measured for each peer against the others (a z-score): a speaker whose
-    sentences vary a lot (a far-field meeting) needs a larger distance."""
-    group = [*peers, i]
-
-    def distance(k: int) -> float:
-        rest = [j for j in group if j != k]
-        return float(np.linalg.norm(spectra[k] - spectra[rest].mean(axis=0)))
-
-    theirs = np.array([distance(j) for j in peers])
-    return (distance(i) - float(np.median(theirs))) / max(float(theirs.std()), 1e-6)
+def _distance_to_the_rest(spectra: np.ndarray) -> np.ndarray:
+    """Each row's distance from the mean of the other rows."""
+    rest = (spectra.sum(axis=0) - spectra) / (len(spectra) - 1)
+    return np.linalg.norm(spectra - rest, axis=1)
 
 
 def give_new_voices(
