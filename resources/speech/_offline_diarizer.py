@@ -138,22 +138,24 @@ class OfflineDiarizer:
                 )
             )
 
-        # A fixed number of speakers is the user's answer. Otherwise a speaker that never
-        # takes a turn at a pause joins the one it is barely told apart from, and then a
-        # sentence that every cue sets apart from its speaker's others is another voice.
+        single = np.minimum(count, 1)
+        if num_speakers is not None:  # the user's answer: no speaker merged or added
+            return label_by_first_appearance(spans(labels, count), spans(labels, single))
+        # A speaker that never takes a turn at a pause joins the one it is barely told
+        # apart from; then a sentence that every cue sets apart from its speaker's other
+        # sentences is another voice.
         pauses = find_pauses(waveform, SAMPLE_RATE)
-        if num_speakers is None:
-            labels = merge_unpaused_speakers(
-                labels,
-                embeddings,
-                np.array(windows),
-                spans(labels, np.minimum(count, 1)),
-                with_silences(pauses, speech, duration),
-                min_speakers,
-            )
+        labels = merge_unpaused_speakers(
+            labels,
+            embeddings,
+            np.array(windows),
+            spans(labels, single),
+            with_silences(pauses, speech, duration),
+            min_speakers,
+        )
         k = int(labels.max()) + 1
-        turns, exclusive = spans(labels, count), spans(labels, np.minimum(count, 1))
-        cues = None if num_speakers else self._sentence_cues(waveform, speech, pauses, exclusive)
+        turns, exclusive = spans(labels, count), spans(labels, single)
+        cues = self._sentence_cues(waveform, speech, pauses, exclusive)
         if cues is not None:
             voices = [
                 v if v is not None and k + v < max_speakers else None

@@ -11,11 +11,12 @@ from functools import cache
 
 
 @cache
-def known_words(language: str) -> frozenset[str] | None:
-    """The language's lowercase word list, or None where pyspellchecker has none."""
+def known_words(language: str) -> frozenset[str]:
+    """The language's lowercase word list; empty where pyspellchecker has none (then no
+    word is known and only what was said counts)."""
     from spellchecker import SpellChecker  # 0.4 s to load the list: only when asked
 
     try:
         return frozenset(SpellChecker(language=language).word_frequency.dictionary)
     except ValueError:  # a language pyspellchecker does not ship
-        return None
+        return frozenset()

@@ -67,7 +67,7 @@ def readable_title(line: str, said: Collection[str], language: str = "en") -> bo
     words = [w.lower() for w in _WORD.findall(stripped)]
     if plain < 0.9 * len(stripped) or not any(len(w) >= MIN_WORD_LETTERS for w in words):
         return False
-    dictionary = known_words(language) or frozenset()
+    dictionary = known_words(language)
     known = [w in said or w in dictionary or w.rstrip("s") in dictionary for w in words]
     return sum(known) >= MIN_KNOWN_SHARE * len(words)
 

@@ -227,7 +227,7 @@ def _merge_inseparable(
         members = [labels == c for c in range(labels.max() + 1)]
         within = [_within(similarity, disjoint, m) for m in members]
         separation, a, b = min(
-            ((within[a] + within[b]) / 2 - similarity[np.ix_(members[a], members[b])].mean(), a, b)
+            (_separation(similarity, members, within, a, b), a, b)
             for a in range(len(members))
             for b in range(a + 1, len(members))
         )
@@ -235,6 +235,14 @@ def _merge_inseparable(
             break
         labels = _compact(np.where(labels == b, a, labels))
     return labels
+
+
+def _separation(
+    similarity: np.ndarray, members: list[np.ndarray], within: list[float], a: int, b: int
+) -> float:
+    """How much more alike clusters a and b are inside (`within`, see `_within`) than
+    across: under MIN_SEPARATION they are one voice."""
+    return (within[a] + within[b]) / 2 - float(similarity[np.ix_(members[a], members[b])].mean())
 
 
 def _disjoint(windows: np.ndarray | None, n: int) -> np.ndarray:
@@ -491,16 +499,12 @@ def merge_unpaused_speakers(
         present = [k for k in np.unique(labels) if k != key]
         if paused[key] or key not in labels or len(present) < min_speakers:
             continue
-        members = labels == key
-        separation = {
-            k: (_within(similarity, disjoint, members) + _within(similarity, disjoint, labels == k))
-            / 2
-            - similarity[np.ix_(members, labels == k)].mean()
-            for k in present
-        }
+        members = [labels == k for k in range(labels.max() + 1)]
+        within = [_within(similarity, disjoint, m) for m in members]
+        separation = {k: _separation(similarity, members, within, key, k) for k in present}
         nearest = min(separation, key=separation.get)
         if separation[nearest] < WEAK_SEPARATION and held[key] <= held[nearest]:
-            labels[members] = nearest
+            labels[members[key]] = nearest
             held[nearest] += held[key]
     return _compact(labels)
 
